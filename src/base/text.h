@@ -1,0 +1,35 @@
+// Small text helpers shared by several modules: splitting, trimming, strict
+// number parsing, case folding, and escaping of untrusted bytes for a terminal.
+#ifndef PORTSCOPE_BASE_TEXT_H_
+#define PORTSCOPE_BASE_TEXT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portscope {
+
+std::string_view Trim(std::string_view s);
+/// Splits on `sep`, keeping empty fields.
+std::vector<std::string_view> Split(std::string_view s, char sep);
+/// Splits on runs of spaces and tabs, dropping empty fields.
+std::vector<std::string_view> SplitWhitespace(std::string_view s);
+/// Parses a decimal number in [0, max] with no sign, no spaces and no junk.
+std::optional<uint32_t> ParseUint(std::string_view s, uint32_t max);
+std::string ToLower(std::string_view s);
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+/// Makes untrusted bytes safe to print on a terminal or in a log line: control
+/// characters, DEL, backslash and invalid UTF-8 become \xNN escapes; valid
+/// printable UTF-8 passes through.
+std::string EscapeForTerminal(std::string_view bytes);
+
+/// Groups thousands: 48128 -> "48,128".
+std::string WithCommas(uint64_t n);
+
+}  // namespace portscope
+
+#endif  // PORTSCOPE_BASE_TEXT_H_

@@ -1,0 +1,297 @@
+#include "cli/output.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/text.h"
+
+namespace portscope::cli {
+
+using registry::EntryStatus;
+using registry::IanaStatus;
+using registry::LayerView;
+using registry::PortFacts;
+using registry::SourceKind;
+
+namespace {
+
+std::string Wrap(std::string_view code, std::string_view s, bool on) {
+  if (!on) return std::string(s);
+  return fmt::format("\033[{}m{}\033[0m", code, s);
+}
+
+// Registry text comes from files the user may have imported: escape it.
+std::string Safe(std::string_view s) { return EscapeForTerminal(s); }
+
+std::string Percent(double f) {
+  return f >= 0.001 ? fmt::format("{:.2f}%", f * 100) : fmt::format("{:.4f}%", f * 100);
+}
+
+std::string Ports(uint16_t lo, uint16_t hi) {
+  return lo == hi ? std::to_string(lo) : fmt::format("{}-{}", lo, hi);
+}
+
+constexpr int kLabelWidth = 13;
+
+class CardWriter {
+ public:
+  explicit CardWriter(const Style& s) : style_(s) {}
+  void Line(std::string_view label, std::string_view text, std::string_view tag = {}) {
+    out_ += fmt::format("  {:<{}}{}", label, kLabelWidth, text);
+    if (!tag.empty()) out_ += "  " + style_.dim(tag);
+    out_ += '\n';
+  }
+  void More(std::string_view text) { Line("", text); }
+  std::string out_;
+
+ private:
+  const Style& style_;
+};
+
+}  // namespace
+
+std::string Style::bold(std::string_view s) const { return Wrap("1", s, color); }
+std::string Style::dim(std::string_view s) const { return Wrap("2", s, color); }
+std::string Style::red(std::string_view s) const { return Wrap("31", s, color); }
+std::string Style::green(std::string_view s) const { return Wrap("32", s, color); }
+std::string Style::yellow(std::string_view s) const { return Wrap("33", s, color); }
+
+std::string SourceTag(const LayerView* l) {
+  if (!l) return "";
+  switch (l->kind) {
+    case SourceKind::kIana: return "[iana]";
+    case SourceKind::kNmap: return "[nmap]";
+    case SourceKind::kEtcServices: return "[services]";
+    case SourceKind::kCurated: return "[curated]";
+  }
+  return "";
+}
+
+std::string SourceTitle(const LayerView* l) {
+  if (!l) return "";
+  std::string detail(l->version);
+  if (!l->date.empty() && l->version.find(l->date) == std::string_view::npos)
+    detail += (detail.empty() ? "" : ", ") + std::string(l->date);
+  return detail.empty() ? std::string(l->name) : fmt::format("{} ({})", l->name, detail);
+}
+
+std::string RenderCard(const PortFacts& f, const Style& st) {
+  CardWriter w(st);
+  const std::string port = fmt::format("{}/{}", f.ref.port, registry::ProtoName(f.ref.proto));
+  std::string_view name = f.best_name();
+  w.out_ += st.bold(port) + (name.empty() ? "" : "  " + st.bold(Safe(name))) + '\n';
+  const auto rc = f.range;
+  w.Line("range", fmt::format("{}, {}-{} (RFC 6335)", registry::RangeTitle(rc),
+                              registry::RangeFirst(rc), registry::RangeLast(rc)));
+
+  const std::string iana_tag = SourceTag(f.iana_source);
+  switch (f.iana_status) {
+    case IanaStatus::kAssigned:
+      for (const auto& s : f.iana) {
+        if (s.status != EntryStatus::kAssigned) continue;
+        std::string head = st.green("assigned") + ": " + Safe(s.name);
+        if (!s.description.empty()) head += " - " + Safe(s.description);
+        if (s.port_lo != s.port_hi) head += fmt::format(" (range {})", Ports(s.port_lo, s.port_hi));
+        if (s.historic()) head += " " + st.yellow("(historic)");
+        w.Line("IANA", head, iana_tag);
+        std::vector<std::string> details;
+        if (!s.assignee.empty()) details.push_back("assignee " + Safe(s.assignee));
+        if (!s.reference.empty()) details.push_back("reference " + Safe(s.reference));
+        if (!s.registered.empty()) details.push_back("registered " + Safe(s.registered));
+        if (!s.modified.empty()) details.push_back("modified " + Safe(s.modified));
+        std::string joined;
+        for (const auto& d : details) joined += (joined.empty() ? "" : ", ") + d;
+        if (!joined.empty()) w.More(joined);
+      }
+      break;
+    case IanaStatus::kReserved:
+      w.Line("IANA", st.yellow("reserved") + " (not assigned to any service)", iana_tag);
+      break;
+    case IanaStatus::kUnassigned:
+      w.Line("IANA",
+             st.yellow("unassigned") + (f.unassigned_listed ? " (listed as Unassigned)"
+                                                            : " (not listed: no assignment)"),
+             iana_tag);
+      break;
+    case IanaStatus::kUnknown:
+      w.Line("IANA", "unknown: no IANA data loaded (portscope db import FILE)");
+      break;
+  }
+  for (const auto& s : f.iana) {
+    if (s.status != EntryStatus::kAssigned && s.port_lo != s.port_hi && f.unassigned_listed)
+      w.More(fmt::format("row covers {}", Ports(s.port_lo, s.port_hi)));
+    if (!s.notes.empty()) w.More("note: " + Safe(s.notes));
+    if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
+  }
+  if (f.iana_source && f.iana_status == IanaStatus::kAssigned &&
+      f.iana_source->name.find("Wireshark") != std::string_view::npos)
+    w.More(st.dim("assignee, reference and dates: not in Wireshark's copy (portscope db import the IANA CSV)"));
+
+  for (const auto& s : f.etc_services) {
+    std::string t = Safe(s.name);
+    if (!s.aliases.empty()) t += " (aliases: " + Safe(s.aliases) + ")";
+    w.Line("services", t, SourceTag(s.source));
+  }
+
+  if (f.frequency) {
+    const auto& fr = *f.frequency;
+    std::string t = fr.rank == 0
+                        ? std::string("never seen open in nmap's scan data")
+                        : fmt::format("open-frequency {}, rank {} of the {} {} ports nmap saw open", Percent(fr.open_frequency),
+                                      WithCommas(fr.rank), WithCommas(fr.ranked),
+                                      registry::ProtoName(f.ref.proto));
+    if (!fr.name.empty() && fr.name != name) t += fmt::format(" (nmap: {})", Safe(fr.name));
+    w.Line("seen open", t, SourceTag(fr.source));
+  } else {
+    w.Line("seen open", "no nmap data for this port");
+  }
+
+  auto notes = [&](std::string_view label, const std::vector<registry::NoteFact>& list, bool red) {
+    if (list.empty()) {
+      w.Line(label, st.dim("none recorded"));
+      return;
+    }
+    bool first = true;
+    for (const auto& n : list) {
+      std::string text = Safe(n.text);
+      if (n.port_lo != n.port_hi) text += fmt::format(" (ports {})", Ports(n.port_lo, n.port_hi));
+      w.Line(first ? label : "", red ? st.red(text) : text,
+             SourceTag(n.source) + " " + Safe(n.cited));
+      first = false;
+    }
+  };
+  notes("unofficial", f.unofficial, false);
+  notes("security", f.security, true);
+
+  std::string last_os;
+  bool first = true;
+  for (const auto& c : registry::HolderCommands(f.ref)) {
+    std::string os = c.os == last_os ? std::string() : c.os;
+    last_os = c.os;
+    w.Line(first ? "who holds it" : "", fmt::format("{:<8} {}", os, c.command));
+    first = false;
+  }
+  return w.out_;
+}
+
+std::string RenderLegend(const std::vector<const LayerView*>& used, const Style& st) {
+  std::string out;
+  for (const LayerView* l : used)
+    out += st.dim(fmt::format("{:<11} {}", SourceTag(l), SourceTitle(l))) + '\n';
+  return out;
+}
+
+std::string RenderArticle(const registry::Article& a, const Style& st, size_t width) {
+  std::string out = st.bold(Safe(a.title)) + "\n\n";
+  auto wrap = [&](std::string_view text) {
+    std::string line;
+    for (auto word : SplitWhitespace(text)) {
+      if (!line.empty() && line.size() + 1 + word.size() > width) {
+        out += line + '\n';
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + std::string(word);
+    }
+    if (!line.empty()) out += line + '\n';
+  };
+  for (const auto& sec : a.sections) {
+    out += st.bold(sec.heading) + '\n';
+    for (const auto& p : sec.paragraphs) {
+      wrap(Safe(p.text));
+      for (const auto& c : p.code) out += "    " + Safe(c) + '\n';
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+nlohmann::ordered_json SourceJson(const LayerView* l) {
+  nlohmann::ordered_json j;
+  j["kind"] = registry::SourceKindKey(l->kind);
+  j["name"] = l->name;
+  j["version"] = l->version;
+  j["date"] = l->date;
+  return j;
+}
+
+nlohmann::ordered_json PortJson(const PortFacts& f) {
+  using nlohmann::ordered_json;
+  auto opt = [](std::string_view s) -> ordered_json {
+    return s.empty() ? ordered_json(nullptr) : ordered_json(s);
+  };
+  ordered_json j;
+  j["port"] = f.ref.port;
+  j["proto"] = registry::ProtoName(f.ref.proto);
+  j["range"] = registry::RangeKey(f.range);
+  ordered_json iana;
+  iana["status"] = registry::IanaStatusKey(f.iana_status);
+  iana["listed"] = f.iana_status != IanaStatus::kUnassigned || f.unassigned_listed;
+  iana["source"] = f.iana_source ? ordered_json(SourceTitle(f.iana_source)) : ordered_json(nullptr);
+  ordered_json services = ordered_json::array();
+  for (const auto& s : f.iana) {
+    ordered_json o;
+    o["name"] = s.name;
+    o["status"] = registry::EntryStatusKey(s.status);
+    o["ports"] = Ports(s.port_lo, s.port_hi);
+    o["description"] = s.description;
+    o["assignee"] = opt(s.assignee);
+    o["contact"] = opt(s.contact);
+    o["reference"] = opt(s.reference);
+    o["registered"] = opt(s.registered);
+    o["modified"] = opt(s.modified);
+    o["unauthorized_use"] = opt(s.unauthorized);
+    o["notes"] = opt(s.notes);
+    o["historic"] = s.historic();
+    services.push_back(std::move(o));
+  }
+  iana["services"] = std::move(services);
+  j["iana"] = std::move(iana);
+  ordered_json names = ordered_json::array();
+  for (const auto& s : f.etc_services) {
+    ordered_json o;
+    o["name"] = s.name;
+    o["aliases"] = ordered_json::array();
+    for (auto a : SplitWhitespace(s.aliases)) o["aliases"].push_back(a);
+    o["source"] = SourceTitle(s.source);
+    names.push_back(std::move(o));
+  }
+  j["services_file"] = std::move(names);
+  if (f.frequency) {
+    ordered_json fr;
+    fr["open_frequency"] = f.frequency->open_frequency;
+    fr["rank"] = f.frequency->rank == 0 ? ordered_json(nullptr) : ordered_json(f.frequency->rank);
+    fr["ranked_ports"] = f.frequency->ranked;
+    fr["nmap_name"] = opt(f.frequency->name);
+    fr["source"] = SourceTitle(f.frequency->source);
+    j["frequency"] = std::move(fr);
+  } else {
+    j["frequency"] = nullptr;
+  }
+  auto notes = [&](const std::vector<registry::NoteFact>& list, const char* key) {
+    ordered_json arr = ordered_json::array();
+    for (const auto& n : list) {
+      ordered_json o;
+      o[key] = n.text;
+      o["ports"] = Ports(n.port_lo, n.port_hi);
+      o["source"] = n.cited;
+      arr.push_back(std::move(o));
+    }
+    return arr;
+  };
+  j["unofficial"] = notes(f.unofficial, "use");
+  j["security"] = notes(f.security, "note");
+  ordered_json cmds = ordered_json::object();
+  for (const auto& c : registry::HolderCommands(f.ref)) {
+    std::string key = ToLower(c.os);
+    if (!cmds.contains(key)) cmds[key] = ordered_json::array();
+    cmds[key].push_back(c.command);
+  }
+  j["commands"] = std::move(cmds);
+  ordered_json sources = ordered_json::array();
+  for (const LayerView* l : f.sources()) sources.push_back(SourceJson(l));
+  j["sources"] = std::move(sources);
+  return j;
+}
+
+}  // namespace portscope::cli

@@ -1,0 +1,47 @@
+// The explanatory article about one port (`portscope page`, and later the web
+// pages), generated from the registry's facts. Every sentence is built from a
+// fact and names its source, or is a general statement backed by RFC 6335;
+// where the data is silent the text says so instead of guessing.
+#ifndef PORTSCOPE_REGISTRY_PAGE_H_
+#define PORTSCOPE_REGISTRY_PAGE_H_
+
+#include <string>
+#include <vector>
+
+#include "registry/registry.h"
+
+namespace portscope::registry {
+
+/// A shell command that shows who holds a port on one operating system.
+struct HolderCommand {
+  std::string os;  // "Linux", "macOS", "Windows"
+  std::string command;
+  std::string note;  // e.g. "needs root to see other users' processes"
+};
+/// Commands for `ref`, most useful first; none for an OS without a tool for it.
+std::vector<HolderCommand> HolderCommands(PortRef ref);
+
+struct Paragraph {
+  std::string text;
+  std::vector<std::string> code;  // command lines shown verbatim after the text
+};
+
+struct Section {
+  std::string heading;
+  std::vector<Paragraph> paragraphs;
+};
+
+struct Article {
+  uint16_t port;
+  std::string title;
+  std::vector<Section> sections;
+};
+
+Article BuildArticle(const Registry& registry, uint16_t port);
+
+/// "tcp and udp", "tcp, udp and sctp".
+std::string JoinProtos(const std::vector<Proto>& protos);
+
+}  // namespace portscope::registry
+
+#endif  // PORTSCOPE_REGISTRY_PAGE_H_
