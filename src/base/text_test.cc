@@ -1,0 +1,58 @@
+#include "base/text.h"
+
+#include <gtest/gtest.h>
+
+#include "base/byte_reader.h"
+
+namespace portscope {
+namespace {
+
+TEST(ParseUint, AcceptsOnlyPlainDecimalsInRange) {
+  EXPECT_EQ(ParseUint("0", 65535), 0u);
+  EXPECT_EQ(ParseUint("65535", 65535), 65535u);
+  EXPECT_FALSE(ParseUint("65536", 65535));
+  EXPECT_FALSE(ParseUint("", 65535));
+  EXPECT_FALSE(ParseUint("-1", 65535));
+  EXPECT_FALSE(ParseUint("+1", 65535));
+  EXPECT_FALSE(ParseUint(" 1", 65535));
+  EXPECT_FALSE(ParseUint("1a", 65535));
+  EXPECT_FALSE(ParseUint("99999999999999999999", 65535));
+}
+
+TEST(EscapeForTerminal, KeepsPrintableAndUtf8EscapesTheRest) {
+  EXPECT_EQ(EscapeForTerminal("nmsserver"), "nmsserver");
+  EXPECT_EQ(EscapeForTerminal("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(EscapeForTerminal("\x1b[31mred"), "\\x1b[31mred");
+  EXPECT_EQ(EscapeForTerminal("a\\b"), "a\\x5cb");
+  EXPECT_EQ(EscapeForTerminal(std::string_view("\0\n\x7f", 3)), "\\x00\\x0a\\x7f");
+  EXPECT_EQ(EscapeForTerminal("\xC2\x9B"), "\\xc2\\x9b");  // C1 CSI
+  EXPECT_EQ(EscapeForTerminal("\xC0\xAF"), "\\xc0\\xaf");  // overlong '/'
+  EXPECT_EQ(EscapeForTerminal("\xED\xA0\x80"), "\\xed\\xa0\\x80");  // surrogate
+  EXPECT_EQ(EscapeForTerminal("\xE2\x82"), "\\xe2\\x82");  // truncated
+}
+
+TEST(Text, SplitKeepsEmptyFieldsAndWhitespaceSplitDropsThem) {
+  EXPECT_EQ(Split("a,,b", ',').size(), 3u);
+  EXPECT_EQ(SplitWhitespace("  a \t b  ").size(), 2u);
+  EXPECT_TRUE(ContainsIgnoreCase("PostgreSQL Database", "postgres"));
+  EXPECT_FALSE(ContainsIgnoreCase("abc", "abcd"));
+  EXPECT_EQ(WithCommas(48128), "48,128");
+  EXPECT_EQ(WithCommas(0), "0");
+}
+
+TEST(ByteReader, FailsInsteadOfReadingPastTheEnd) {
+  const uint8_t bytes[] = {0x12, 0x34, 0x56};
+  ByteReader r(bytes);
+  uint16_t v = 0;
+  ASSERT_TRUE(r.U16Be(&v));
+  EXPECT_EQ(v, 0x1234);
+  uint32_t w = 0;
+  EXPECT_FALSE(r.U32Le(&w));
+  EXPECT_TRUE(r.failed());
+  EXPECT_EQ(r.remaining(), 0u);
+  uint8_t b = 0;
+  EXPECT_FALSE(r.U8(&b));  // stays failed
+}
+
+}  // namespace
+}  // namespace portscope

@@ -1,0 +1,109 @@
+#include "run_binary.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace portscope::testing {
+
+RunResult RunPortscope(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env,
+                       const std::string& stdin_data) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    // A clean environment: tests must not see the developer's imported data.
+    std::map<std::string, std::string> e = {{"PATH", "/usr/bin:/bin"},
+                                            {"HOME", "/nonexistent-portscope-test-home"},
+                                            {"PORTSCOPE_DATA_DIR", "/nonexistent-portscope-test-data"}};
+    for (const auto& [k, v] : env) e[k] = v;
+    std::vector<std::string> strings;
+    for (const auto& [k, v] : e) strings.push_back(k + "=" + v);
+    std::vector<char*> envp, argv;
+    for (auto& s : strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::string bin = PORTSCOPE_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execve(bin.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  RunResult r;
+  size_t written = 0;
+  if (stdin_data.empty()) close(in[1]);
+  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {stdin_data.empty() ? -1 : in[1], POLLOUT, 0}};
+  int open_count = 2;
+  while (open_count > 0 || fds[2].fd >= 0) {
+    if (poll(fds, 3, 60000) <= 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[65536];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_count;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = write(fds[2].fd, stdin_data.data() + written, stdin_data.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+      if (n <= 0 || written == stdin_data.size()) {
+        close(fds[2].fd);
+        fds[2].fd = -1;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string SharedDir() {
+  if (const char* d = std::getenv("PORTSCOPE_SHARED_DIR"); d && *d) return d;
+  std::string d = PORTSCOPE_SHARED_DIR;
+  struct stat st;
+  return stat(d.c_str(), &st) == 0 ? d : "";
+}
+
+std::string MakeTempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("portscope-test-" + std::to_string(getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace portscope::testing

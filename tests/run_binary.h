@@ -1,0 +1,30 @@
+// Runs the real portscope binary for acceptance tests: argv (no shell), extra
+// environment, optional stdin; captures stdout, stderr and the exit code.
+#ifndef PORTSCOPE_TESTS_RUN_BINARY_H_
+#define PORTSCOPE_TESTS_RUN_BINARY_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace portscope::testing {
+
+struct RunResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;
+  std::string err;
+};
+
+RunResult RunPortscope(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {},
+                       const std::string& stdin_data = "");
+
+/// ../shared/ beside the repository, or $PORTSCOPE_SHARED_DIR; "" when absent.
+std::string SharedDir();
+/// A fresh empty directory under the test's temp dir.
+std::string MakeTempDir(const std::string& name);
+std::string ReadFileOrDie(const std::string& path);
+
+}  // namespace portscope::testing
+
+#endif  // PORTSCOPE_TESTS_RUN_BINARY_H_
