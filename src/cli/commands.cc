@@ -322,11 +322,17 @@ int Main(int argc, char** argv) {
       args[1] != "--version")
     args.insert(args.begin() + 1, "info");
   if (args.size() >= 2 && args[1] == "help") args[1] = "--help";
-  // A negative number is a bad port, not an unknown option: say so plainly.
   if (args.size() >= 3 && (args[1] == "info" || args[1] == "page")) {
-    for (size_t i = 2; i < args.size(); ++i)
-      if (args[i].size() >= 2 && args[i][0] == '-' && args[i][1] >= '0' && args[i][1] <= '9')
-        return Fail(kExitUsage, ParsePortSpec(args[i]).status().message());
+    for (size_t i = 2; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      // A negative number is a bad port, not an unknown option: say so plainly.
+      if (a.size() >= 2 && a[0] == '-' && a[1] >= '0' && a[1] <= '9')
+        return Fail(kExitUsage, ParsePortSpec(a).status().message());
+      // CLI11 would report a missing port before an unknown option.
+      if (args[1] == "info" && a.starts_with("--") && a != "--json" && a != "--help" &&
+          a != "--color" && !a.starts_with("--color="))
+        return Fail(kExitUsage, "unknown option '" + EscapeForTerminal(a) + "' (see portscope --help)");
+    }
   }
 
   CLI::App app{"portscope: what a port is, who holds it here, who is knocking", "portscope"};

@@ -197,9 +197,12 @@ std::string RenderArticle(const registry::Article& a, const Style& st, size_t wi
   };
   for (const auto& sec : a.sections) {
     out += st.bold(sec.heading) + '\n';
-    for (const auto& p : sec.paragraphs) {
+    for (size_t i = 0; i < sec.paragraphs.size(); ++i) {
+      const auto& p = sec.paragraphs[i];
       wrap(Safe(p.text));
       for (const auto& c : p.code) out += "    " + Safe(c) + '\n';
+      // A blank line between paragraphs, except after a lead-in to commands.
+      if (i + 1 < sec.paragraphs.size() && sec.paragraphs[i + 1].code.empty()) out += '\n';
     }
     out += '\n';
   }

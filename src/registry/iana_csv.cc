@@ -84,10 +84,12 @@ bool ParsePortField(std::string_view s, uint16_t* lo, uint16_t* hi) {
   return true;
 }
 
+// YYYY-MM-DD, or YYYY-MM: IANA's older rows carry only a month.
 bool LooksLikeDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (s[i] < '0' || s[i] > '9') return false;
+  if ((s.size() != 10 && s.size() != 7) || s[4] != '-' || (s.size() == 10 && s[7] != '-'))
+    return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
   return true;
 }
 

@@ -14,8 +14,7 @@ constexpr char kMagic[8] = {'P', 'S', 'L', 'A', 'Y', 'E', 'R', '1'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderSize = 8 + 4 * 16 + 8;
 
-uint64_t Fnv1a(std::span<const uint8_t> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
+uint64_t Fnv1a(std::span<const uint8_t> bytes, uint64_t h = 0xcbf29ce484222325ull) {
   for (uint8_t b : bytes) {
     h ^= b;
     h *= 0x100000001b3ull;
@@ -74,7 +73,11 @@ std::string LayerFileCodec::Encode(const OwnedLayer& l) {
                      static_cast<uint32_t>(l.frequencies_.size()),
                      static_cast<uint32_t>(l.notes_.size()), 0u})
     Put32(&out, v);
-  Put64(&out, Fnv1a({reinterpret_cast<const uint8_t*>(body.data()), body.size()}));
+  // The checksum covers the header fields too, so no byte goes unchecked.
+  auto as_bytes = [](const std::string& s) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  Put64(&out, Fnv1a(as_bytes(body), Fnv1a(as_bytes(out))));
   return out + body;
 }
 
@@ -90,7 +93,8 @@ Result<OwnedLayer> LayerFileCodec::Decode(std::span<const uint8_t> bytes) {
   if (v[0] != kFormatVersion) return corrupt("unsupported format version");
   if (v[1] >= kSourceKindCount) return corrupt("unknown source kind");
   std::span<const uint8_t> body = bytes.subspan(kHeaderSize);
-  if (Fnv1a(body) != checksum) return corrupt("checksum mismatch (damaged file)");
+  if (Fnv1a(body, Fnv1a(bytes.first(kHeaderSize - 8))) != checksum)
+    return corrupt("checksum mismatch (damaged file)");
 
   OwnedLayer l;
   l.kind_ = static_cast<SourceKind>(v[1]);

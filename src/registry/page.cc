@@ -73,7 +73,7 @@ void AddIanaParagraphs(const Registry& reg, uint16_t port, const std::vector<Pro
   }
   for (auto& [key, group] : groups) {
     const PortFacts& f = facts_of.at(key);
-    std::string on = Upper(JoinProtos(group));
+    std::string on = JoinProtos(group, /*upper=*/true);
     std::string p = std::to_string(port);
     std::string text;
     switch (f.iana_status) {
@@ -138,11 +138,11 @@ void AddIanaParagraphs(const Registry& reg, uint16_t port, const std::vector<Pro
 
 }  // namespace
 
-std::string JoinProtos(const std::vector<Proto>& protos) {
+std::string JoinProtos(const std::vector<Proto>& protos, bool upper) {
   std::string out;
   for (size_t i = 0; i < protos.size(); ++i) {
     if (i > 0) out += (i + 1 == protos.size()) ? " and " : ", ";
-    out += ProtoName(protos[i]);
+    out += upper ? Upper(ProtoName(protos[i])) : std::string(ProtoName(protos[i]));
   }
   return out;
 }
@@ -208,8 +208,8 @@ Article BuildArticle(const Registry& reg, uint16_t port) {
                    " (RFC 6335, section 6). ";
   switch (rc) {
     case RangeClass::kSystem:
-      rt += "IANA assigns these through IETF Review or IESG Approval, and most operating systems "
-            "let only privileged processes bind them.";
+      rt += "IANA assigns these through IETF Review or IESG Approval. On Linux and other Unix "
+            "systems only privileged processes may bind them by default.";
       break;
     case RangeClass::kUser:
       rt += "IANA assigns these through IETF Review, IESG Approval or Expert Review, on request "
@@ -238,13 +238,13 @@ Article BuildArticle(const Registry& reg, uint16_t port) {
     std::string proto = Upper(ProtoName(f.ref.proto));
     std::string t;
     if (fr.rank == 0) {
-      t = "nmap's research scans never found " + proto + " port " + p + " open (" +
-          SourceLabel(fr.source) + ").";
+      t = "According to " + SourceLabel(fr.source) + ", nmap's research scans never found " +
+          proto + " port " + p + " open.";
     } else {
-      t = "nmap's research scans found " + proto + " port " + p + " open with a frequency of " +
-          Percent(fr.open_frequency) + ", which ranks it " + WithCommas(fr.rank) + " of the " +
-          WithCommas(fr.ranked) + " " + proto + " ports they ever found open (" +
-          SourceLabel(fr.source) + ").";
+      t = "According to " + SourceLabel(fr.source) + ", nmap's research scans found " + proto +
+          " port " + p + " open with a frequency of " + Percent(fr.open_frequency) +
+          ", which ranks it " + WithCommas(fr.rank) + " of the " + WithCommas(fr.ranked) + " " +
+          proto + " ports they ever found open.";
     }
     if (!fr.name.empty() && fr.name != f.best_name())
       t += " nmap names what it finds there \"" + Str(fr.name) + "\".";
@@ -279,7 +279,11 @@ Article BuildArticle(const Registry& reg, uint16_t port) {
       {"To see which process holds port " + p + " on a machine, run one of these:", {}});
   for (const auto& f : facts) {
     Paragraph cmds{Upper(ProtoName(f.ref.proto)) + ":", {}};
-    for (const auto& c : HolderCommands(f.ref)) cmds.code.push_back(c.os + ":  " + c.command);
+    for (const auto& c : HolderCommands(f.ref)) {
+      std::string os = c.os + ":";
+      os.resize(std::max<size_t>(os.size(), 9), ' ');
+      cmds.code.push_back(os + c.command);
+    }
     todo.paragraphs.push_back(std::move(cmds));
   }
   todo.paragraphs.push_back(

@@ -39,8 +39,8 @@ struct Article {
 
 Article BuildArticle(const Registry& registry, uint16_t port);
 
-/// "tcp and udp", "tcp, udp and sctp".
-std::string JoinProtos(const std::vector<Proto>& protos);
+/// "tcp and udp", "tcp, udp and sctp" (or "TCP and UDP" when `upper`).
+std::string JoinProtos(const std::vector<Proto>& protos, bool upper = false);
 
 }  // namespace portscope::registry
 

@@ -48,8 +48,8 @@ TEST(IanaCsv, ParsesRowsRangesQuotedNotesAndStatuses) {
       EXPECT_EQ(s.protos, kAllProtoMask);  // no protocol: every protocol
       EXPECT_EQ(s.status, EntryStatus::kReserved);
     }
-    if (s.port_lo == 4) EXPECT_EQ(s.status, EntryStatus::kUnassigned);
-    if (s.port_lo == 2244) EXPECT_EQ(s.status, EntryStatus::kAssigned);
+    if (s.port_lo == 4) { EXPECT_EQ(s.status, EntryStatus::kUnassigned); }
+    if (s.port_lo == 2244) { EXPECT_EQ(s.status, EntryStatus::kAssigned); }
   }
   EXPECT_TRUE(saw_whois);
   EXPECT_TRUE(saw_8010);
@@ -89,7 +89,9 @@ TEST(IanaCsv, EveryTruncationIsHandled) {
       "x11,6000-6063,udp,X,[S],[S],,,,,,\n");
   for (size_t n = 0; n <= full.size(); ++n) {
     auto r = ParseIanaCsv(std::string_view(full).substr(0, n), Strict());
-    if (r.ok()) EXPECT_GE(r->rows, 1u) << n;
+    if (r.ok()) {
+      EXPECT_GE(r->rows, 1u) << n;
+    }
   }
 }
 
@@ -142,14 +144,14 @@ TEST(NmapServices, ParsesFrequenciesAndRanksPerProtocol) {
   EXPECT_EQ(v.ranked[static_cast<int>(Proto::kTcp)], 3u);
   EXPECT_EQ(v.ranked[static_cast<int>(Proto::kUdp)], 1u);
   for (const auto& f : v.frequencies) {
-    if (f.port == 80) EXPECT_EQ(f.rank, 1u);
-    if (f.port == 22) EXPECT_EQ(f.rank, 2u);
+    if (f.port == 80) { EXPECT_EQ(f.rank, 1u); }
+    if (f.port == 22) { EXPECT_EQ(f.rank, 2u); }
     if (f.port == 4) {
       EXPECT_EQ(f.rank, 3u);
       EXPECT_STREQ(v.Str(f.name), "");  // nmap's "unknown" is no name
     }
-    if (f.port == 5) EXPECT_EQ(f.rank, 0u);
-    if (f.port == 53) EXPECT_EQ(f.rank, 1u);
+    if (f.port == 5) { EXPECT_EQ(f.rank, 0u); }
+    if (f.port == 53) { EXPECT_EQ(f.rank, 1u); }
   }
 }
 
