@@ -56,3 +56,30 @@ TEST(ByteReader, FailsInsteadOfReadingPastTheEnd) {
 
 }  // namespace
 }  // namespace portscope
+
+#include "base/ip_address.h"
+
+namespace portscope {
+namespace {
+
+TEST(IpAddress, ParsesPrintsAndClassifies) {
+  auto v4 = IpAddress::Parse("127.0.0.2");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->is_v4());
+  EXPECT_TRUE(v4->is_loopback());
+  EXPECT_EQ(v4->ToString(), "127.0.0.2");
+  EXPECT_EQ(v4->v4(), 0x7f000002u);
+  EXPECT_EQ(IpAddress::V4(0x7f000002u), *v4);
+  auto v6 = IpAddress::Parse("2001:db8:0:0::1");
+  ASSERT_TRUE(v6);
+  EXPECT_FALSE(v6->is_v4());
+  EXPECT_EQ(v6->ToString(), "2001:db8::1");
+  EXPECT_TRUE(IpAddress::Parse("::1")->is_loopback());
+  EXPECT_TRUE(IpAddress::Parse("0.0.0.0")->is_unspecified());
+  EXPECT_TRUE(IpAddress::Parse("::")->is_unspecified());
+  for (const char* bad : {"", "1.2.3", "1.2.3.256", "::g", "1.2.3.4 ", "localhost"})
+    EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace portscope

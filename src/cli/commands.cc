@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -114,9 +115,9 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
   LoadedRegistry loaded;
   const Registry& reg = loaded.get();
   const Style style = common.MakeStyle();
-  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  // Output is streamed: `portscope --json 0-65535` must not hold 260k objects.
   std::vector<const registry::LayerView*> used;
-  std::string out;
+  std::string out = common.json ? "[\n" : "";
   bool first = true;
   for (const PortQuery& q : *queries) {
     for (uint32_t port = q.lo; port <= q.hi; ++port) {
@@ -125,14 +126,15 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
       for (Proto p : protos) {
         registry::PortFacts f = reg.Lookup(PortRef{static_cast<uint16_t>(port), p});
         if (common.json) {
-          arr.push_back(PortJson(f));
-          continue;
+          if (!first) out += ",\n";
+          out += PortJson(f).dump(2);
+        } else {
+          for (const auto* l : f.sources())
+            if (std::find(used.begin(), used.end(), l) == used.end()) used.push_back(l);
+          if (!first) out += '\n';
+          out += RenderCard(f, style);
         }
-        for (const auto* l : f.sources())
-          if (std::find(used.begin(), used.end(), l) == used.end()) used.push_back(l);
-        if (!first) out += '\n';
         first = false;
-        out += RenderCard(f, style);
         if (out.size() > (1 << 16)) {
           Print(out);
           out.clear();
@@ -140,12 +142,8 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
       }
     }
   }
-  if (common.json) {
-    Print(arr.dump(2) + "\n");
-  } else {
-    out += "\n" + RenderLegend(used, style);
-    Print(out);
-  }
+  out += common.json ? "\n]\n" : "\n" + RenderLegend(used, style);
+  Print(out);
   return kExitOk;
 }
 
@@ -309,6 +307,32 @@ int RunDbReset(const std::string& which) {
   return kExitOk;
 }
 
+// `portscope PORT...` is the command people type most, and CLI11's set-up of
+// the whole command table costs more instructions than the lookup itself (about
+// 300k of 660k, bench/RESULTS.md). When every argument is a port spec or one of
+// info's own flags, run it directly; anything else goes through CLI11.
+std::optional<int> FastInfo(const std::vector<std::string>& args) {
+  Common common;
+  std::vector<std::string> ports;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      common.json = true;
+    } else if (a.starts_with("--color=")) {
+      common.color = a.substr(8);
+    } else if (a == "--color" && i + 1 < args.size()) {
+      common.color = args[++i];
+    } else if (!a.empty() && (a[0] >= '0' && a[0] <= '9')) {
+      ports.push_back(a);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (ports.empty() || (common.color != "auto" && common.color != "always" && common.color != "never"))
+    return std::nullopt;
+  return RunInfo(common, ports);
+}
+
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help";
 }
@@ -319,8 +343,10 @@ int Main(int argc, char** argv) {
   // `portscope 2244` means `portscope info 2244`.
   std::vector<std::string> args(argv, argv + argc);
   if (args.size() >= 2 && !IsSubcommand(args[1]) && args[1] != "-h" && args[1] != "--help" &&
-      args[1] != "--version")
+      args[1] != "--version") {
+    if (auto code = FastInfo(args)) return *code;
     args.insert(args.begin() + 1, "info");
+  }
   if (args.size() >= 2 && args[1] == "help") args[1] = "--help";
   if (args.size() >= 3 && (args[1] == "info" || args[1] == "page")) {
     for (size_t i = 2; i < args.size(); ++i) {
