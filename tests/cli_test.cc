@@ -255,6 +255,19 @@ TEST_F(DbTest, ADamagedLayerFileFallsBackToTheBuiltInDataWithAWarning) {
   EXPECT_TRUE(RunPortscope({"2244/tcp"}, env_).err.empty());
 }
 
+TEST_F(DbTest, AReservedPortIsNotHeadedByTheNameIanaWithdrew) {
+  std::string csv = Write("iana.csv", std::string(kHeader) +
+                                          ",2,tcp,Reserved,,,,2025-02-13,,,,\"De-assigned on 2025-02-13, "
+                                          "previously compressnet by [Bernie_Volz]\"\n");
+  ASSERT_EQ(RunPortscope({"db", "import", csv}, env_).exit_code, 0);
+  auto r = RunPortscope({"2/tcp"}, env_);
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "2/tcp") << r.out;  // nmap still says compressnet
+  EXPECT_TRUE(Has(r.out, "reserved (not assigned to any service)"));
+  EXPECT_TRUE(Has(r.out, "note: De-assigned on 2025-02-13"));
+  json j = json::parse(RunPortscope({"--json", "2/tcp"}, env_).out);
+  EXPECT_EQ(j[0]["iana"]["status"], "reserved");
+}
+
 TEST_F(DbTest, ImportsNmapServices) {
   std::string nmap = Write("nmap-services", "# $Id: nmap-services 40000 2025-01-01 $\nnmsserver\t2244/tcp\t0.500000\t# x\n");
   auto r = RunPortscope({"db", "import", nmap}, env_);

@@ -44,9 +44,10 @@ std::vector<const LayerView*> PortFacts::sources() const {
 std::string_view PortFacts::best_name() const {
   for (const auto& s : iana)
     if (s.status == EntryStatus::kAssigned && !s.name.empty()) return s.name;
+  // Not nmap's name: nmap keeps names IANA has withdrawn (port 2 is still
+  // "compressnet" there), and a card headed by one would contradict IANA.
   for (const auto& s : etc_services)
     if (!s.name.empty()) return s.name;
-  if (frequency && !frequency->name.empty()) return frequency->name;
   return {};
 }
 

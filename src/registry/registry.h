@@ -67,7 +67,7 @@ struct PortFacts {
 
   /// The sources that contributed at least one fact, in a fixed order.
   std::vector<const LayerView*> sources() const;
-  /// The best short name: IANA's, else /etc/services', else nmap's.
+  /// The best short name: IANA's assigned name, else /etc/services'.
   std::string_view best_name() const;
 };
 
