@@ -16,7 +16,11 @@
 #include <vector>
 
 #include "base/text.h"
+#include "cli/common.h"
 #include "cli/output.h"
+#include "cli/socket_commands.h"
+#include "cli/socket_output.h"
+#include "sockets/socket_table.h"
 #include "cli/port_spec.h"
 #include "registry/page.h"
 #include "registry/registry.h"
@@ -29,40 +33,9 @@
 namespace portscope::cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitNotFound = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitIo = 3;
-
 using registry::PortRef;
 using registry::Proto;
 using registry::Registry;
-
-int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "portscope: %s\n", message.c_str());
-  return code;
-}
-
-void Print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-
-struct Common {
-  bool json = false;
-  std::string color = "auto";
-
-  Style MakeStyle() const {
-    if (json || color == "never") return Style{false};
-    if (color == "always") return Style{true};
-    const char* no_color = std::getenv("NO_COLOR");
-    const char* term = std::getenv("TERM");
-    bool dumb = term && std::string_view(term) == "dumb";
-    return Style{isatty(STDOUT_FILENO) && !(no_color && *no_color) && !dumb};
-  }
-  void Add(CLI::App* app) {
-    app->add_flag("--json", json, "Print JSON (schema: docs/json.md)");
-    app->add_option("--color", color, "Colour: auto (on a terminal, unless NO_COLOR), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
-  }
-};
 
 // The registry with the user's imported layers; warns once about damaged ones.
 class LoadedRegistry {
@@ -115,6 +88,11 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
   LoadedRegistry loaded;
   const Registry& reg = loaded.get();
   const Style style = common.MakeStyle();
+  // What holds the ports here now: one snapshot for the whole command, the
+  // port filter in the kernel when there is a single port.
+  sockets::Query here_query;
+  if (queries->size() == 1 && queries->front().lo == queries->front().hi) here_query.port = queries->front().lo;
+  auto here = sockets::TakeSnapshot(here_query);
   // Output is streamed: `portscope --json 0-65535` must not hold 260k objects.
   std::vector<const registry::LayerView*> used;
   std::string out = common.json ? "[\n" : "";
@@ -127,12 +105,22 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
         registry::PortFacts f = reg.Lookup(PortRef{static_cast<uint16_t>(port), p});
         if (common.json) {
           if (!first) out += ",\n";
-          out += PortJson(f).dump(2);
+          auto j = PortJson(f);
+          if (here.ok()) {
+            j["here"] = nlohmann::ordered_json::array();
+            for (const auto& s : here->sockets)
+              if (s.local_port == port && s.proto == p) j["here"].push_back(SocketJson(*here, s, reg));
+          } else {
+            j["here"] = nullptr;
+          }
+          out += j.dump(2);
         } else {
           for (const auto* l : f.sources())
             if (std::find(used.begin(), used.end(), l) == used.end()) used.push_back(l);
           if (!first) out += '\n';
-          out += RenderCard(f, style);
+          std::string here_line = here.ok() ? RenderHere(*here, f.ref, style)
+                                            : "unknown (" + here.status().message() + ")";
+          out += RenderCard(f, style, here_line);
         }
         first = false;
         if (out.size() > (1 << 16)) {
@@ -334,7 +322,8 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 }
 
 bool IsSubcommand(std::string_view a) {
-  return a == "info" || a == "page" || a == "search" || a == "db" || a == "help";
+  return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
+         a == "listening";
 }
 
 }  // namespace
@@ -371,6 +360,8 @@ int Main(int argc, char** argv) {
       "  cut -d' ' -f3 ports.txt | portscope -   ports from stdin\n"
       "  portscope page 2202            the long article about port 2202\n"
       "  portscope search postgres      find ports by name, description, RFC\n"
+      "  portscope who 2244             which process holds port 2244 here\n"
+      "  portscope listening --exposed  listeners not bound to loopback\n"
       "  portscope db info              which data sources are in use\n\n"
       "Exit status: 0 ok, 1 nothing found, 2 bad input, 3 I/O error.");
 
@@ -400,6 +391,11 @@ int Main(int argc, char** argv) {
   search->add_option("--limit", limit, "at most this many results (default 20)")->check(CLI::Range(1, 100000));
   search_common.Add(search);
   search->footer("Examples:\n  portscope search http\n  portscope search rfc6335\n  portscope search --proto udp --limit 5 dns");
+
+  WhoOptions who_options;
+  AddWhoCommand(&app, &who_options);
+  ListeningOptions listening_options;
+  AddListeningCommand(&app, &listening_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -433,6 +429,8 @@ int Main(int argc, char** argv) {
   if (page->parsed()) return RunPage(page_common, page_port, width);
   if (search->parsed()) return RunSearch(search_common, search_text, search_proto, limit);
   if (db_info->parsed()) return RunDbInfo(db_info_common);
+  if (app.got_subcommand("who")) return RunWho(who_options, LoadedRegistry().get());
+  if (app.got_subcommand("listening")) return RunListening(listening_options, LoadedRegistry().get());
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

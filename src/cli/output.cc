@@ -76,7 +76,7 @@ std::string SourceTitle(const LayerView* l) {
   return detail.empty() ? std::string(l->name) : fmt::format("{} ({})", l->name, detail);
 }
 
-std::string RenderCard(const PortFacts& f, const Style& st) {
+std::string RenderCard(const PortFacts& f, const Style& st, const std::string& here) {
   CardWriter w(st);
   const std::string port = fmt::format("{}/{}", f.ref.port, registry::ProtoName(f.ref.proto));
   std::string_view name = f.best_name();
@@ -164,6 +164,7 @@ std::string RenderCard(const PortFacts& f, const Style& st) {
   notes("unofficial", f.unofficial, false);
   notes("security", f.security, true);
 
+  if (!here.empty()) w.Line("here", here);
   std::string last_os;
   bool first = true;
   for (const auto& c : registry::HolderCommands(f.ref)) {

@@ -27,7 +27,8 @@ std::string SourceTag(const registry::LayerView* l);
 /// "IANA port registry, Wireshark's copy (libwireshark-data 4.0.17, 2024-08-28)".
 std::string SourceTitle(const registry::LayerView* l);
 
-std::string RenderCard(const registry::PortFacts& f, const Style& style);
+/// `here`: what holds the port on this machine now (empty: not looked at).
+std::string RenderCard(const registry::PortFacts& f, const Style& style, const std::string& here = {});
 /// One line per source tag used, printed once after the cards.
 std::string RenderLegend(const std::vector<const registry::LayerView*>& used, const Style& style);
 std::string RenderArticle(const registry::Article& a, const Style& style, size_t width);

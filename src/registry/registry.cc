@@ -148,6 +148,26 @@ PortFacts Registry::Lookup(PortRef ref) const {
   return f;
 }
 
+Registry::Brief Registry::LookupBrief(PortRef ref) const {
+  Brief b;
+  const LayerView* iana = layer(SourceKind::kIana);
+  if (!iana) return b;
+  const ProtoMask bit = MaskOf(ref.proto);
+  bool reserved = false;
+  auto consider = [&](const ServiceRecord& r) {
+    if (!(r.protos & bit)) return;
+    if (r.status == EntryStatus::kAssigned && b.name.empty()) b.name = iana->Str(r.name);
+    reserved |= r.status == EntryStatus::kReserved;
+  };
+  auto lo = std::lower_bound(iana->services.begin(), iana->services.end(), ref.port,
+                             [](const ServiceRecord& r, uint16_t p) { return r.port_lo < p; });
+  for (auto it = lo; it != iana->services.end() && it->port_lo == ref.port; ++it) consider(*it);
+  for (const ServiceRecord& r : iana->ranges)
+    if (r.port_lo <= ref.port && ref.port <= r.port_hi) consider(r);
+  b.status = !b.name.empty() ? IanaStatus::kAssigned : reserved ? IanaStatus::kReserved : IanaStatus::kUnassigned;
+  return b;
+}
+
 std::vector<Proto> Registry::DefaultProtos(uint16_t port) const {
   std::vector<Proto> out = {Proto::kTcp, Proto::kUdp};
   if (const LayerView* iana = layer(SourceKind::kIana)) {

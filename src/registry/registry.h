@@ -92,6 +92,13 @@ class Registry {
   explicit Registry(std::span<const LayerView> overrides = {});
 
   PortFacts Lookup(PortRef ref) const;
+  /// Just the IANA status and the first assigned name: no allocation, for
+  /// annotating thousands of sockets.
+  struct Brief {
+    IanaStatus status = IanaStatus::kUnknown;
+    std::string_view name;
+  };
+  Brief LookupBrief(PortRef ref) const;
   /// Protocols worth showing for a port when the user named none: tcp and udp
   /// always, sctp and dccp when a source lists something for them there.
   std::vector<Proto> DefaultProtos(uint16_t port) const;
