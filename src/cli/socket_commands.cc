@@ -61,6 +61,8 @@ void AddListeningCommand(CLI::App* app, ListeningOptions* o) {
   l->add_flag("--exposed", o->exposed, "Only sockets not bound to loopback");
   l->add_flag("--all", o->all, "Connections too, not only listeners");
   l->add_flag("--all-netns", o->all_netns, "Every network namespace (containers); needs root");
+  l->add_flag("--tcp,-t", o->tcp_only, "TCP sockets only");
+  l->add_flag("--udp,-u", o->udp_only, "UDP sockets only");
   l->add_option("--watch", o->watch_seconds, "Keep running; print listeners that appear and disappear, every SECONDS (default 2)")
       ->expected(0, 1)
       ->default_str("2")
@@ -114,6 +116,10 @@ int RunListening(const ListeningOptions& o, const registry::Registry& reg) {
   sockets::Query query;
   query.listening_only = !o.all;
   query.all_netns = o.all_netns;
+  if (o.tcp_only != o.udp_only) {
+    query.tcp = o.tcp_only;
+    query.udp = o.udp_only;
+  }
   const Style style = o.common.MakeStyle();
   if (o.watch_seconds <= 0) {
     auto snap = sockets::TakeSnapshot(query);

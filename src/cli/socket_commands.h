@@ -21,6 +21,8 @@ struct ListeningOptions {
   bool exposed = false;
   bool all = false;
   bool all_netns = false;
+  bool tcp_only = false;
+  bool udp_only = false;
   double watch_seconds = 0;  // 0: print once
   int count = 0;             // --watch rounds; 0: until interrupted
 };
