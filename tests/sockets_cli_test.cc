@@ -3,7 +3,10 @@
 // with `ss -H -tuanp` over ../shared/bench/socket-fixture.c.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +289,76 @@ TEST(Listening, AllMatchesSsSocketForSocketOverTheFixture) {
       << only_ss.size() << " only in ss (first: "
       << (only_ss.empty() ? "" : std::get<1>(only_ss[0]) + " " + std::get<2>(only_ss[0])) << ")";
   std::printf("compared %zu fixture sockets with ss -H -tuanp\n", ours.size());
+}
+
+}  // namespace
+}  // namespace portscope
+
+namespace portscope {
+namespace {
+
+// A listener inside a network namespace this test creates: found with
+// --all-netns, labelled with that namespace, and not without the flag.
+TEST(Listening, AllNetnsFindsAListenerInAnotherNamespace) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, setns); CI runs it as root";
+  const std::string ns = "ps-test-" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("ip netns add " + ns).c_str()), 0);
+  struct Cleanup {
+    std::string ns;
+    pid_t child = -1;
+    ~Cleanup() {
+      if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, nullptr, 0);
+      }
+      std::system(("ip netns del " + ns).c_str());
+    }
+  } cleanup{ns};
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  cleanup.child = fork();
+  if (cleanup.child == 0) {
+    int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) _exit(1);
+    std::system("ip link set lo up");
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(2244);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1) << "child could not listen inside " << ns;
+  close(ready[0]);
+
+  auto r = RunPortscope({"listening", "--all-netns", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  uint64_t own_ns = 0;
+  bool found = false;
+  for (const auto& s : j["sockets"]) {
+    for (const auto& p : s["processes"]) {
+      if (p["pid"] == cleanup.child && s["local_port"] == 2244) {
+        found = true;
+        own_ns = s["netns"];
+        EXPECT_EQ(s["local_address"], "0.0.0.0");
+      }
+    }
+  }
+  ASSERT_TRUE(found) << r.out.substr(0, 2000);
+  struct stat st;
+  ASSERT_EQ(stat("/proc/self/ns/net", &st), 0);
+  EXPECT_NE(own_ns, st.st_ino);  // labelled with the other namespace
+  const json plain = json::parse(RunPortscope({"listening", "--json"}).out);
+  for (const auto& s : plain["sockets"])
+    for (const auto& p : s["processes"]) EXPECT_NE(p["pid"], cleanup.child);
+  auto table = RunPortscope({"listening", "--all-netns"});
+  EXPECT_TRUE(Has(table.out, "NETNS"));
 }
 
 }  // namespace

@@ -90,7 +90,10 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
   const Style style = common.MakeStyle();
   // What holds the ports here now: one snapshot for the whole command, the
   // port filter in the kernel when there is a single port.
+  // Listeners only: the kernel then skips its table of connections, so the
+  // line costs little even on a machine with tens of thousands of them.
   sockets::Query here_query;
+  here_query.listening_only = true;
   if (queries->size() == 1 && queries->front().lo == queries->front().hi) here_query.port = queries->front().lo;
   auto here = sockets::TakeSnapshot(here_query);
   // Output is streamed: `portscope --json 0-65535` must not hold 260k objects.

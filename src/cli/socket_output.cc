@@ -165,22 +165,15 @@ std::string RenderSocketTable(const Snapshot& snap, const std::vector<const Sock
 
 std::string RenderHere(const Snapshot& snap, registry::PortRef ref, const Style& st) {
   std::vector<std::string> holders;
-  size_t connections = 0;
   for (const SocketEntry& s : snap.sockets) {
-    if (s.local_port != ref.port || s.proto != ref.proto) continue;
-    if (!s.listening()) {
-      ++connections;
-      continue;
-    }
+    if (s.local_port != ref.port || s.proto != ref.proto || !s.listening()) continue;
     std::string who = s.pids.empty() ? std::string(snap.privileged ? "no process" : "process hidden (not root)")
                                      : Owners(snap, s);
     holders.push_back(Local(s) + " " + std::string(sockets::StateName(s.state, s.proto)) + " by " + who);
   }
+  if (holders.empty()) return "nothing on this machine listens on it now";
   std::string out;
-  if (holders.empty() && connections == 0) return "nothing on this machine holds it now";
   for (size_t i = 0; i < holders.size(); ++i) out += (i ? "\n               " : "") + st.green(holders[i]);
-  if (connections)
-    out += (out.empty() ? "" : "\n               ") + fmt::format("{} connection(s) on this local port", connections);
   return out;
 }
 
