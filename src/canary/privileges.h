@@ -1,0 +1,29 @@
+// Dropping root after the sockets and the capture are open (scanlogd's
+// drop_root): switch to an unprivileged user, keeping only CAP_NET_RAW when a
+// live capture still needs it, and forbid regaining privileges.
+#ifndef PORTSCOPE_CANARY_PRIVILEGES_H_
+#define PORTSCOPE_CANARY_PRIVILEGES_H_
+
+#include <string>
+
+#include "base/status.h"
+
+namespace portscope::canary {
+
+struct DropTo {
+  std::string user;           // name or numeric uid
+  bool keep_net_raw = false;  // keep CAP_NET_RAW (live capture) and nothing else
+};
+
+/// No-op (Ok) when not running as root. Otherwise: supplementary groups
+/// cleared, gid and uid switched, capabilities reduced to CAP_NET_RAW or none,
+/// and PR_SET_NO_NEW_PRIVS set. Fails if any step fails: a canary that meant
+/// to drop root must not go on as root.
+Status DropPrivileges(const DropTo& to);
+
+/// The user to drop to when none was named: "nobody".
+std::string DefaultUnprivilegedUser();
+
+}  // namespace portscope::canary
+
+#endif  // PORTSCOPE_CANARY_PRIVILEGES_H_
