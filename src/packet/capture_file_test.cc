@@ -189,6 +189,29 @@ std::string TempPath(const char* name) {
       .string();
 }
 
+// "-" reads standard input. Run in a death-test child, whose stdin can be
+// replaced without touching the test runner's.
+TEST(CaptureFile, DashReadsStandardInput) {
+  const std::string path = TempPath("stdin.pcap");
+  const Bytes file = testing::PcapFile(1, {{7, 0, testing::EthernetIpv4Syn(25), -1, -1},
+                                           {8, 0, testing::EthernetIpv4Syn(26), -1, -1}});
+  FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  ASSERT_EQ(std::fwrite(file.data(), 1, file.size(), out), file.size());
+  ASSERT_EQ(std::fclose(out), 0);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (std::freopen(path.c_str(), "rb", stdin) == nullptr) std::_Exit(3);
+        auto source = OpenCaptureFile("-");
+        if (!source.ok()) std::_Exit(2);
+        CaptureReport r = ReplayCapture(**source, nullptr);
+        std::_Exit(r.complete && r.probes == 2 && r.span_us() == 1000000 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  std::filesystem::remove(path);
+}
+
 TEST(CaptureWriter, RoundTripKeepsBytesTimesAndWireLengths) {
   const std::string path = TempPath("roundtrip.pcap");
   std::vector<Bytes> frames;
