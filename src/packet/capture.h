@@ -71,6 +71,10 @@ Result<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path);
 /// parses it exactly as a file). REQUIRES: `bytes` outlives the source.
 Result<std::unique_ptr<CaptureSource>> OpenCaptureMemory(std::span<const uint8_t> bytes);
 
+/// libpcap's name and description of any link type, e.g. "EN10MB (Ethernet)"
+/// or "IEEE802_11 (802.11)"; "DLT 999" for one libpcap does not know.
+std::string LinkTypeDescription(LinkType link);
+
 /// Saves frames of one link type to a pcap file.
 class CaptureWriter {
  public:

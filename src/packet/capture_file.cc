@@ -135,6 +135,14 @@ class PcapWriter final : public CaptureWriter {
 
 }  // namespace
 
+std::string LinkTypeDescription(LinkType link) {
+  const int dlt = static_cast<int>(link);
+  const char* name = pcap_datalink_val_to_name(dlt);
+  if (name == nullptr) return "DLT " + std::to_string(dlt);
+  const char* description = pcap_datalink_val_to_description(dlt);
+  return description ? std::string(name) + " (" + description + ")" : std::string(name);
+}
+
 Result<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path) {
   if (path == "-") return OpenStream(stdin, "standard input");
   FILE* file = std::fopen(path.c_str(), "rb");

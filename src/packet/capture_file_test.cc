@@ -176,6 +176,13 @@ TEST(CaptureFile, DamagedFilesAreClearErrorsOrPartialReports) {
   }
 }
 
+TEST(CaptureFile, LinkTypeDescriptions) {
+  EXPECT_EQ(LinkTypeDescription(LinkType::kEthernet), "EN10MB (Ethernet)");
+  EXPECT_EQ(LinkTypeDescription(LinkType::kLinuxSll2), "LINUX_SLL2 (Linux cooked v2)");
+  EXPECT_EQ(LinkTypeDescription(static_cast<LinkType>(105)), "IEEE802_11 (802.11)");
+  EXPECT_EQ(LinkTypeDescription(static_cast<LinkType>(999)), "DLT 999");
+}
+
 TEST(CaptureFile, MissingFileIsNotFound) {
   auto s = OpenCaptureFile("/nonexistent/portscope/x.pcap");
   ASSERT_FALSE(s.ok());
