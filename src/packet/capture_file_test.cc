@@ -285,8 +285,10 @@ TEST(CaptureWriter, AbandonedWriterLeavesNothingAndBadPathsFail) {
 // The real capture in ../shared: masscan 1.0.4 scanning TCP ports 0-1000 of
 // one host, 802.1Q-tagged Ethernet. Figures checked by hand against
 // `tcpdump -nr` (1,005 lines; 1,001 "Flags [S]"; 4 "Flags [R]" to ports 80
-// and 443, twice each; one source 172.31.15.102.51406; TTL 252 except the
-// two RSTs with window 1200, TTL 61).
+// and 443, twice each; one source 172.31.15.102.51406; TTL 252, i.e. 255
+// less 3 hops, from masscan's own stack, except the two window-0 RSTs with
+// TTL 61, i.e. 64 less 3: the scanning host's kernel resetting SYN-ACKs it
+// never asked for).
 TEST(CaptureFile, MasscanReplay) {
   const std::string path =
       std::string(PORTSCOPE_SHARED_DIR) + "/data/pcaps/masscan_tcp_0-1000.pcap";
@@ -313,6 +315,7 @@ TEST(CaptureFile, MasscanReplay) {
     } else if (p.transport == Transport::kTcp && p.tcp_flags == tcp_flags::kRst) {
       ++rsts;
       EXPECT_TRUE(p.dport == 80 || p.dport == 443) << p.dport;
+      EXPECT_EQ(p.ttl, p.window == 0 ? 61 : 252) << p.window;
     } else {
       ++other;
     }
