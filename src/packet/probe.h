@@ -41,6 +41,10 @@ struct Probe {
   uint8_t ttl = 0;       // IPv4 TTL or IPv6 hop limit
   uint16_t ip_id = 0;    // IPv4 identification (0 for IPv6)
   bool fragment = false; // the first fragment of a fragmented datagram
+  /// IPv4 protocol or the IPv6 upper-layer header after the extension chain
+  /// (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...); tells an IP protocol scan when
+  /// transport == kOther.
+  uint8_t ip_proto = 0;
 
   // TCP (transport == kTcp).
   uint8_t tcp_flags = 0;
@@ -51,7 +55,11 @@ struct Probe {
   uint8_t wscale = 0xff;     // 0xff when no window-scale option
   bool sack_permitted = false;
   bool timestamps = false;
-  uint8_t tcp_option_count = 0;
+  uint8_t tcp_option_count = 0;  // options other than NOP and end-of-list
+  /// An option had a bad length (ignored) or ran past the header (the walk
+  /// stopped there), as Linux's tcp_parse_options treats them; the segment
+  /// still counts as a probe.
+  bool tcp_options_malformed = false;
 
   // ICMP / ICMPv6 (transport == kIcmp or kIcmpv6).
   uint8_t icmp_type = 0;
