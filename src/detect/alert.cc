@@ -21,6 +21,7 @@ std::string Format(const char* fmt, ...) {
 // "0.4 s", "2.5 min", "3.0 h".
 std::string Duration(uint64_t us) {
   const double s = static_cast<double>(us) / 1e6;
+  if (s < 1) return Format("%.0f ms", s * 1000);
   if (s < 120) return Format("%.1f s", s);
   if (s < 7200) return Format("%.1f min", s / 60);
   return Format("%.1f h", s / 3600);

@@ -148,6 +148,8 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   if (f.proto != kTcp) {
     f.flags |= kFlowJudged;
     ++counters_.benign;
+    const uint32_t source = FindSource(f.init);
+    if (source != kNoSlot) NoteOutcome(sources_[source], /*benign=*/true);
   }
   if ((f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive()) {
     f.flags |= kFlowTrwScored;
@@ -179,9 +181,13 @@ void Engine::Judge(uint32_t flow, Outcome outcome, AlertSink& sink) {
     case Outcome::kUnused:
       cls = ProbeClass::kConnect;
       break;
-    case Outcome::kBenign:
+    case Outcome::kBenign: {
       ++counters_.benign;
+      // Only a used connection is a good mark; one merely forgotten is none.
+      const uint32_t source = (f.flags & kFlowUsed) ? FindSource(f.init) : kNoSlot;
+      if (source != kNoSlot) NoteOutcome(sources_[source], /*benign=*/true);
       return;
+    }
   }
   const bool score = trw_failure && (f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive();
   if (score) f.flags |= kFlowTrwScored;

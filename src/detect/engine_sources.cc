@@ -125,9 +125,11 @@ void Engine::AddSourceEvidence(uint32_t source, const EvidenceItem& item, const 
   } else if (s.class_counts[item.cls] != 0xffff) {
     ++s.class_counts[item.cls];
   }
+  NoteOutcome(s, /*benign=*/false);
   const uint32_t lost = s.evidence_lost;
   if (!AddEvidence(s, item)) return;
   if (s.evidence_lost != lost && s.scan == kNoSlot) ++counters_.evidence_overwritten;
+  if (MostlyBenign(s)) return;
   if (!(s.fired & kFiredFast) && s.evidence_size >= fast_minimum_) {
     const WindowEvidence w = CountWindow(s, config_.fast.window_us);
     if (RuleFires(config_.fast, w)) {

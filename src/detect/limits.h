@@ -74,6 +74,14 @@ inline constexpr uint32_t kContactRing = 16;
 /// its counts as lower bounds.
 inline constexpr uint32_t kEvidenceRing = 16;
 
+/// How many recent attempt outcomes (normal exchanges vs evidence) a source's
+/// window rules look back on: a source whose recent attempts were mostly
+/// normal exchanges does not fire them (a browser that meets a few refused
+/// hosts among hundreds it uses). Both counts are halved when their sum
+/// passes this. Larger: a longer memory of good behaviour (FN for a client
+/// that turns to scanning, which TRW still catches).
+inline constexpr uint32_t kOutcomeMemory = 64;
+
 // ---------------------------------------------------------------------------
 // Per-scan state (compile-time caps)
 

@@ -27,6 +27,15 @@ void ClearScanState(SourceState& s) {
   s.class_counts.fill(0);
 }
 
+void NoteOutcome(SourceState& s, bool benign) {
+  uint8_t& n = benign ? s.recent_benign : s.recent_evidence;
+  if (n < 255) ++n;
+  if (s.recent_benign + s.recent_evidence > kOutcomeMemory) {
+    s.recent_benign /= 2;
+    s.recent_evidence /= 2;
+  }
+}
+
 bool NoteContact(SourceState& s, uint32_t tag) {
   for (uint32_t t : s.contacts) {
     if (t == tag) return false;

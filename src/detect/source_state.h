@@ -69,10 +69,21 @@ struct alignas(64) SourceState {
   uint32_t same_sport = 0;     // SYN attempts from the first SYN's source port
   uint16_t first_sport = 0;
   std::array<uint16_t, kProbeClassCount> class_counts{};  // saturating, before a scan starts
+  // Recent outcomes of the source's attempts, both halved when their sum
+  // passes kOutcomeMemory: normal exchanges and evidence.
+  uint8_t recent_benign = 0;
+  uint8_t recent_evidence = 0;
 
   // Cache lines 3-6.
   std::array<EvidenceItem, kEvidenceRing> evidence{};
 };
+
+/// Counts one outcome in the source's recent outcomes.
+void NoteOutcome(SourceState& s, bool benign);
+/// True when the source's recent attempts were mostly normal exchanges: its
+/// failures are then not taken as a scan by the window rules (TRW, which
+/// weighs both, still judges it).
+inline bool MostlyBenign(const SourceState& s) { return s.recent_benign > s.recent_evidence; }
 
 /// Resets everything but the address and table links for a new source.
 void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us);
