@@ -28,10 +28,12 @@
 #include <memory>
 
 #include "detect/limits.h"
+#include "detect/table_memory.h"
 
 namespace portscope::detect {
 
 inline constexpr uint32_t kNoSlot = 0xffffffffu;
+inline constexpr uint8_t kFreeMark = 0xff;  // AgedLinks::list of a free slot
 
 struct AgedLinks {
   uint32_t prev = kNoSlot;
@@ -44,8 +46,11 @@ template <typename Entry, uint32_t kLists>
 class AgedPool {
  public:
   /// REQUIRES: 1 <= capacity < 2^25.
-  explicit AgedPool(uint32_t capacity) : capacity_(capacity), entries_(new Entry[capacity]()) {
-    for (uint32_t i = 0; i < capacity; ++i) entries_[i].links.next = i + 1 < capacity ? i + 1 : kNoSlot;
+  explicit AgedPool(uint32_t capacity) : capacity_(capacity), entries_(MakeTableArray<Entry>(capacity)) {
+    for (uint32_t i = 0; i < capacity; ++i) {
+      entries_[i].links.next = i + 1 < capacity ? i + 1 : kNoSlot;
+      entries_[i].links.list = kFreeMark;
+    }
     free_ = 0;
     heads_.fill(kNoSlot);
     tails_.fill(kNoSlot);
@@ -58,6 +63,14 @@ class AgedPool {
 
   Entry& operator[](uint32_t slot) { return entries_[slot]; }
   const Entry& operator[](uint32_t slot) const { return entries_[slot]; }
+  /// Whether `slot` (any value) holds a live entry.
+  bool live(uint32_t slot) const { return slot < capacity_ && entries_[slot].links.list != kFreeMark; }
+  /// Hints the CPU to fetch the first `lines` cache lines of an entry.
+  void PrefetchSlot(uint32_t slot, int lines) const {
+    if (slot >= capacity_) return;
+    const char* e = reinterpret_cast<const char*>(&entries_[slot]);
+    for (int i = 0; i < lines; ++i) __builtin_prefetch(e + 64 * i);
+  }
 
   /// Oldest entry of `list`, or kNoSlot.
   uint32_t Front(uint32_t list) const { return heads_[list]; }
@@ -77,6 +90,7 @@ class AgedPool {
   /// stay as they were until the slot is reused.
   void Free(uint32_t slot) {
     Unlink(slot);
+    entries_[slot].links.list = kFreeMark;
     entries_[slot].links.next = free_;
     free_ = slot;
     --size_;
@@ -118,7 +132,7 @@ class AgedPool {
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t free_ = kNoSlot;
-  std::unique_ptr<Entry[]> entries_;
+  TableArray<Entry> entries_;
   std::array<uint32_t, kLists> heads_;
   std::array<uint32_t, kLists> tails_;
 };
@@ -130,7 +144,7 @@ class AgedTable : public AgedPool<Entry, kLists> {
  public:
   /// REQUIRES: 1 <= capacity < 2^24.
   explicit AgedTable(uint32_t capacity)
-      : Pool(capacity), mask_(BucketCount(capacity) - 1), buckets_(new uint64_t[mask_ + 1]()) {}
+      : Pool(capacity), mask_(BucketCount(capacity) - 1), buckets_(MakeTableArray<uint64_t>(size_t{mask_} + 1)) {}
 
   size_t memory_bytes() const { return Pool::memory_bytes() + sizeof(uint64_t) * (size_t{mask_} + 1); }
 
@@ -187,7 +201,13 @@ class AgedTable : public AgedPool<Entry, kLists> {
   }
 
   /// Hints the CPU to fetch the bucket this hash starts at.
-  void Prefetch(uint64_t hash) const { __builtin_prefetch(&buckets_[static_cast<uint32_t>(hash) & mask_]); }
+  void PrefetchBucket(uint64_t hash) const { __builtin_prefetch(&buckets_[static_cast<uint32_t>(hash) & mask_]); }
+  /// Hints the CPU to fetch the entry in the bucket this hash starts at (the
+  /// entry Find would most likely return); best after PrefetchBucket.
+  void PrefetchEntry(uint64_t hash, int lines) const {
+    const uint64_t b = buckets_[static_cast<uint32_t>(hash) & mask_];
+    if (b != 0) Pool::PrefetchSlot(static_cast<uint32_t>(b & kSlotMask) - 1, lines);
+  }
 
  private:
   static constexpr int kSlotBits = 25;
@@ -201,7 +221,7 @@ class AgedTable : public AgedPool<Entry, kLists> {
   }
 
   uint32_t mask_;
-  std::unique_ptr<uint64_t[]> buckets_;
+  TableArray<uint64_t> buckets_;
 };
 
 }  // namespace portscope::detect

@@ -27,6 +27,7 @@ Engine::Engine(const Config& config, uint64_t seed)
       sources_(config_.max_sources),
       flows_(config_.max_flows),
       scans_(config_.max_scans),
+      scan_records_(MakeTableArray<ScanRecord>(config_.max_scans)),
       watched_tcp_(65536 / 64),
       watched_udp_(65536 / 64) {
   for (uint16_t p : config_.watched_tcp_ports) watched_tcp_[p >> 6] |= uint64_t{1} << (p & 63);
@@ -43,10 +44,88 @@ Engine::Engine(const Config& config, uint64_t seed)
 
 size_t Engine::memory_bytes() const {
   return sizeof(*this) + sources_.memory_bytes() + flows_.memory_bytes() + scans_.memory_bytes() +
-         (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
+         scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
 }
 
+Engine::Hashes Engine::HashProbe(const packet::Probe& p) const {
+  const uint8_t proto = static_cast<uint8_t>(p.transport);
+  Hashes h;
+  h.src_endpoint = hash_.Endpoint(p.src, p.sport, proto);
+  h.dst_endpoint = hash_.Endpoint(p.dst, p.dport, proto);
+  h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
+  h.source = hash_.Address(p.src);
+  return h;
+}
+
+namespace {
+bool Hashed(const packet::Probe& p) {
+  return p.transport == packet::Transport::kTcp || p.transport == packet::Transport::kUdp;
+}
+}  // namespace
+
 void Engine::Process(const packet::Probe& p, AlertSink& sink) {
+  ProcessHashed(p, Hashed(p) ? HashProbe(p) : Hashes{}, sink);
+}
+
+// Three stages per probe: hash it and prefetch its two index buckets
+// kAhead probes early; prefetch the entries those buckets point at kAhead/2
+// probes early; process it. Each stage reads only lines an earlier stage
+// requested, so a probe's misses overlap with those of the next few.
+void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink) {
+  constexpr size_t kAhead = 8;
+  constexpr size_t kRing = 2 * kAhead;
+  Hashes ring[kRing];
+  const size_t n = probes.size();
+  auto prepare = [&](size_t i) {
+    if (!Hashed(probes[i])) return;
+    Hashes& h = ring[i % kRing];
+    h = HashProbe(probes[i]);
+    flows_.PrefetchBucket(h.flow);
+    sources_.PrefetchBucket(h.source);
+  };
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prepare(i);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) prepare(i + kAhead);
+    if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
+      const Hashes& h = ring[(i + kAhead / 2) % kRing];
+      flows_.PrefetchEntry(h.flow, 1);
+      sources_.PrefetchEntry(h.source, 2);
+    }
+    PrefetchVictim();
+    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
+  }
+}
+
+// With the flow table full, each new attempt evicts the oldest waiting flow
+// and judges it, which reads that flow's bucket and its initiator's source. A
+// cursor kept kVictimLead flows behind the front of the waiting list (advanced
+// one flow per probe, since one is evicted per probe) prefetches those. It is
+// only a hint: when flows leave the list out of order the cursor is reset.
+void Engine::PrefetchVictim() {
+  constexpr uint32_t kVictimLead = 12;
+  if (!flows_.full()) return;
+  uint32_t c = victim_cursor_;
+  if (victim_lead_ > 0) --victim_lead_;
+  if (!flows_.live(c) || flows_[c].links.list != kAwaiting || victim_lead_ == 0) {
+    c = flows_.Front(kAwaiting);
+    victim_lead_ = 0;
+  }
+  if (c == kNoSlot) return;
+  // The cursor's flow line was requested when the cursor reached it.
+  const FlowState& ready = flows_[c];
+  sources_.PrefetchSlot(ready.source_hint, 2);
+  flows_.PrefetchBucket(ready.links.hash_lo);
+  for (int step = 0; step < 2 && victim_lead_ < kVictimLead; ++step) {
+    const uint32_t next = flows_.Next(c);
+    if (next == kNoSlot) break;
+    c = next;
+    ++victim_lead_;
+    flows_.PrefetchSlot(c, 1);
+  }
+  victim_cursor_ = c;
+}
+
+void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
   ++counters_.probes;
   if (p.time_us < now_us_) ++counters_.time_regressions;
   Advance(p.time_us, sink);
@@ -56,10 +135,10 @@ void Engine::Process(const packet::Probe& p, AlertSink& sink) {
   }
   switch (p.transport) {
     case packet::Transport::kTcp:
-      ProcessTcp(p, sink);
+      ProcessTcp(p, h, sink);
       break;
     case packet::Transport::kUdp:
-      ProcessUdp(p, sink);
+      ProcessUdp(p, h, sink);
       break;
     case packet::Transport::kIcmp:
     case packet::Transport::kIcmpv6:
@@ -109,14 +188,15 @@ void Engine::Advance(uint64_t time_us, AlertSink& sink) {
 void Engine::Sweep(AlertSink& sink) {
   for (uint32_t slot = scans_.Front(0); slot != kNoSlot;) {
     const uint32_t next = scans_.Next(slot);
-    ScanRecord& r = scans_[slot];
+    ScanRecord& r = scan_records_[slot];
+    const ScanActivity& act = scans_[slot];
     // A scan ends after max(scan_end_idle, factor x mean gap) of silence, so
     // that a slow scan is not cut into pieces between its probes.
-    const uint64_t span = r.last_seen_us - std::min(r.first_seen_us, r.last_seen_us);
-    const uint64_t mean_gap = r.probes > 1 ? span / (r.probes - 1) : 0;
+    const uint64_t span = act.last_seen_us - std::min(r.first_seen_us, act.last_seen_us);
+    const uint64_t mean_gap = act.probes > 1 ? span / (act.probes - 1) : 0;
     const uint64_t idle_limit = std::min(
         std::max(config_.scan_end_idle_us, mean_gap * config_.scan_end_gap_factor), config_.source_idle_timeout_us);
-    if (now_us_ >= r.last_seen_us + idle_limit) {
+    if (now_us_ >= act.last_seen_us + idle_limit) {
       EndScan(slot, EndReason::kIdle, sink);
     } else if (!r.announced) {
       Announce(slot, sink);
@@ -131,16 +211,19 @@ void Engine::Sweep(AlertSink& sink) {
 
 uint32_t Engine::OpenScan(uint32_t source, Algorithm algorithm, AlertSink& sink) {
   if (scans_.full()) {
+    // The least recently active scan goes (the list is kept in activity
+    // order on the compact ScanActivity array).
+    const uint32_t victim = scans_.Front(0);
     ++counters_.scans_evicted;
-    EndScan(scans_.Front(0), EndReason::kEvicted, sink);
+    EndScan(victim, EndReason::kEvicted, sink);
   }
   SourceState& s = sources_[source];
   const uint32_t slot = scans_.Allocate(0);
-  ScanRecord& r = scans_[slot];
+  ScanRecord& r = scan_records_[slot];
   ResetScan(r, next_scan_id_++, s.addr, hash_.k1());
   r.first_seen_us = EarliestEvidence(s, s.last_probe_us);
-  r.last_seen_us = s.last_probe_us;
-  r.probes = s.probes;
+  scans_[slot].last_seen_us = s.last_probe_us;
+  scans_[slot].probes = s.probes;
   r.lost_before_start = s.evidence_lost != 0;
   r.algorithms = static_cast<uint8_t>(algorithm);
   r.first_algorithm = algorithm;
@@ -169,7 +252,7 @@ void Engine::Announce(uint32_t scan, AlertSink& sink) {
 }
 
 void Engine::EndScan(uint32_t scan, EndReason reason, AlertSink& sink) {
-  ScanRecord& r = scans_[scan];
+  ScanRecord& r = scan_records_[scan];
   // A scan whose "started" was never sent reports once, as ended, if the
   // rate limit allows; one that was announced always gets its end.
   if (r.announced || TakeToken()) {
@@ -183,7 +266,11 @@ void Engine::EndScan(uint32_t scan, EndReason reason, AlertSink& sink) {
     // A scan that ended needs new evidence to start another. One evicted to
     // make room keeps its source's fired rules, so that under a flood of
     // scanners the same sources do not reopen scans in turn.
-    if (reason != EndReason::kEvicted) ClearScanState(sources_[source]);
+    if (reason != EndReason::kEvicted) {
+      ClearScanState(sources_[source]);
+    } else {
+      sources_[source].fired = kFiredFast | kFiredSlow | kFiredTrw;
+    }
   }
   scans_.Free(scan);
   counters_.scans_active = scans_.size();
@@ -191,7 +278,9 @@ void Engine::EndScan(uint32_t scan, EndReason reason, AlertSink& sink) {
 
 void Engine::Emit(uint32_t scan, AlertPhase phase, EndReason reason, AlertSink& sink) {
   SyncScan(scan);
-  ScanRecord& r = scans_[scan];
+  ScanRecord& r = scan_records_[scan];
+  r.last_seen_us = scans_[scan].last_seen_us;
+  r.probes = scans_[scan].probes;
   Alert a;
   FillAlert(r, config_.fast, a);
   a.phase = phase;
@@ -220,7 +309,7 @@ bool Engine::TakeToken() {
 }
 
 void Engine::SyncScan(uint32_t scan) {
-  ScanRecord& r = scans_[scan];
+  ScanRecord& r = scan_records_[scan];
   const uint32_t source = FindSource(r.source);
   if (source == kNoSlot) return;
   const SourceState& s = sources_[source];

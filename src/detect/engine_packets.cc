@@ -28,10 +28,6 @@ namespace tf = packet::tcp_flags;
 constexpr uint8_t kTcp = static_cast<uint8_t>(packet::Transport::kTcp);
 constexpr uint8_t kUdp = static_cast<uint8_t>(packet::Transport::kUdp);
 
-// Symmetric in the endpoints, so both directions of a flow hash alike. The
-// endpoint hashes are keyed; Mix64 only spreads their sum.
-uint64_t FlowHash(uint64_t a, uint64_t b) { return Mix64(a + b); }
-
 uint32_t TargetTag(uint64_t endpoint_hash) {
   const uint32_t t = static_cast<uint32_t>(endpoint_hash >> 32);
   return t != 0 ? t : 1;
@@ -68,9 +64,20 @@ uint32_t Engine::FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, co
                           uint8_t proto) const {
   return flows_.Find(hash, [&](const FlowState& f) {
     if (f.proto != proto) return false;
-    if (f.init_port == a_port && f.resp_port == b_port && f.init == a && f.resp == b) return true;
-    return f.init_port == b_port && f.resp_port == a_port && f.init == b && f.resp == a;
+    if (f.init_port == a_port && f.resp_port == b_port && SameAddress(f.init, a) && SameAddress(f.resp, b)) {
+      return true;
+    }
+    return f.init_port == b_port && f.resp_port == a_port && SameAddress(f.init, b) && SameAddress(f.resp, a);
   });
+}
+
+uint64_t Engine::FlowAgeUs(const FlowState& f) const {
+  return uint64_t{static_cast<uint32_t>(static_cast<uint32_t>(now_us_ / 1000) - f.time_ms)} * 1000;
+}
+
+uint64_t Engine::FlowTimeUs(const FlowState& f) const {
+  const uint64_t now_ms = now_us_ / 1000;
+  return (now_ms - static_cast<uint32_t>(static_cast<uint32_t>(now_ms) - f.time_ms)) * 1000;
 }
 
 uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, AlertSink& sink) {
@@ -81,7 +88,7 @@ uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, Alert
     const uint32_t a = flows_.Front(kAwaiting);
     const uint32_t o = flows_.Front(kOpen);
     const uint32_t victim =
-        a == kNoSlot ? o : (o == kNoSlot ? a : (flows_[o].time_us <= flows_[a].time_us ? o : a));
+        a == kNoSlot ? o : (o == kNoSlot ? a : (FlowAgeUs(flows_[o]) >= FlowAgeUs(flows_[a]) ? o : a));
     ++counters_.flows_evicted;
     const FlowState& v = flows_[victim];
     Resolve(victim,
@@ -97,22 +104,43 @@ uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, Alert
   FlowState& f = flows_[slot];
   f.stage = stage;
   f.flags = 0;
-  f.time_us = time_us;
+  f.time_ms = static_cast<uint32_t>(time_us / 1000);
+  f.source_hint = kNoSlot;
   return slot;
 }
 
-void Engine::StartAttempt(const packet::Probe& p, uint64_t target_hash, uint64_t flow_hash, FlowStage stage,
-                          ProbeClass cls, AlertSink& sink) {
+// The initiator's source, found through the flow's slot hint when it still
+// holds that address, else looked up (and re-created if it was evicted).
+uint32_t Engine::FlowSource(FlowState& f, AlertSink& sink) {
+  uint32_t source = f.source_hint;
+  if (sources_.live(source) && SameAddress(sources_[source].addr, f.init)) {
+    sources_[source].touched_us = now_us_;
+  } else {
+    source = TouchSource(f.init, hash_.Address(f.init), FlowTimeUs(f), sink);
+    f.source_hint = source;
+  }
+  return source;
+}
+
+void Engine::StartAttempt(const packet::Probe& p, const Hashes& h, FlowStage stage, ProbeClass cls,
+                          AlertSink& sink) {
   const uint8_t proto = static_cast<uint8_t>(p.transport);
   // The flow first: making room may judge old attempts, which may create and
   // evict sources; after this point only this probe's source is touched.
-  const uint32_t flow = NewFlow(flow_hash, stage, p.time_us, sink);
+  const uint32_t flow = NewFlow(h.flow, stage, p.time_us, sink);
   ++counters_.attempts;
-  const uint32_t source = CountProbe(p.src, p.time_us, sink);
+  const uint32_t source = CountProbe(p.src, h.source, p.time_us, sink);
   bool first = false;
   if (source != kNoSlot) {
     SourceState& s = sources_[source];
-    first = NoteContact(s, TargetTag(target_hash));
+    // Only TRW asks whether a contact is the first, so the contact ring is
+    // skipped while it is off. Under Visibility::kAuto, attempts made before
+    // the first answer switched it on count as first contacts.
+    if (TrwActive()) {
+      first = NoteContact(s, TargetTag(h.dst_endpoint));
+    } else {
+      first = config_.trw.enabled && config_.visibility == Visibility::kAuto;
+    }
     if (stage == FlowStage::kAttempt && proto == kTcp) NoteSynFingerprint(s, p);
   }
   if (flow != kNoSlot) {
@@ -123,6 +151,7 @@ void Engine::StartAttempt(const packet::Probe& p, uint64_t target_hash, uint64_t
     f.resp_port = p.dport;
     f.proto = proto;
     f.cls = static_cast<uint8_t>(cls);
+    f.source_hint = source;
     if (first && stage == FlowStage::kAttempt) f.flags |= kFlowFirstContact;
     if (stage == FlowStage::kRecorded) f.flags |= kFlowJudged;
   }
@@ -143,7 +172,7 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   ++counters_.attempts_answered;
   if (visible) SawAnswer();
   f.stage = f.proto == kTcp ? FlowStage::kSynAcked : FlowStage::kOpen;
-  f.time_us = now_us_;
+  f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
   flows_.MoveToBack(flow, kOpen);
   if (f.proto != kTcp) {
     f.flags |= kFlowJudged;
@@ -153,7 +182,7 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   }
   if ((f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive()) {
     f.flags |= kFlowTrwScored;
-    const uint32_t source = TouchSource(f.init, f.time_us, sink);
+    const uint32_t source = FlowSource(f, sink);
     if (source != kNoSlot) ScoreTrw(source, /*success=*/true, sink);
   }
 }
@@ -191,8 +220,8 @@ void Engine::Judge(uint32_t flow, Outcome outcome, AlertSink& sink) {
   }
   const bool score = trw_failure && (f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive();
   if (score) f.flags |= kFlowTrwScored;
-  const EvidenceItem item = MakeEvidence(f.resp, f.resp_port, f.proto, cls, f.time_us);
-  const uint32_t source = TouchSource(f.init, f.time_us, sink);
+  const EvidenceItem item = MakeEvidence(f.resp, f.resp_port, f.proto, cls, FlowTimeUs(f));
+  const uint32_t source = FlowSource(f, sink);
   if (source == kNoSlot) return;
   AddSourceEvidence(source, item, f.resp, sink);
   if (score) ScoreTrw(source, /*success=*/false, sink);
@@ -205,22 +234,19 @@ void Engine::Resolve(uint32_t flow, Outcome outcome, AlertSink& sink) {
 
 void Engine::ExpireFlows(AlertSink& sink) {
   for (uint32_t f = flows_.Front(kAwaiting); f != kNoSlot; f = flows_.Front(kAwaiting)) {
-    if (now_us_ < flows_[f].time_us + config_.answer_timeout_us) break;
+    if (FlowAgeUs(flows_[f]) < config_.answer_timeout_us) break;
     Resolve(f, Outcome::kUnanswered, sink);
   }
   for (uint32_t f = flows_.Front(kOpen); f != kNoSlot; f = flows_.Front(kOpen)) {
-    if (now_us_ < flows_[f].time_us + config_.flow_idle_timeout_us) break;
+    if (FlowAgeUs(flows_[f]) < config_.flow_idle_timeout_us) break;
     Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
   }
 }
 
-void Engine::ProcessTcp(const packet::Probe& p, AlertSink& sink) {
+void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
   const uint8_t flags = p.tcp_flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg);
-  const uint64_t hs = hash_.Endpoint(p.src, p.sport, kTcp);
-  const uint64_t hd = hash_.Endpoint(p.dst, p.dport, kTcp);
-  const uint64_t fh = FlowHash(hs, hd);
-  const uint32_t flow = FindFlow(fh, p.src, p.sport, p.dst, p.dport, kTcp);
-  const bool forward = flow != kNoSlot && flows_[flow].init == p.src && flows_[flow].init_port == p.sport;
+  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kTcp);
+  const bool forward = flow != kNoSlot && flows_[flow].init_port == p.sport && SameAddress(flows_[flow].init, p.src);
   const bool syn = flags & tf::kSyn;
   const bool ack = flags & tf::kAck;
   const bool rst = flags & tf::kRst;
@@ -229,13 +255,13 @@ void Engine::ProcessTcp(const packet::Probe& p, AlertSink& sink) {
     if (flow != kNoSlot) {
       if (forward && flows_[flow].stage == FlowStage::kAttempt) {
         ++counters_.retransmissions;
-        CountProbe(p.src, p.time_us, sink);
+        CountProbe(p.src, h.source, p.time_us, sink);
         return;
       }
       // The 4-tuple is reused: the old connection is over.
       Resolve(flow, flows_[flow].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
     }
-    StartAttempt(p, hd, fh, FlowStage::kAttempt, OsSyn(p) ? ProbeClass::kConnect : ProbeClass::kSyn, sink);
+    StartAttempt(p, h, FlowStage::kAttempt, OsSyn(p) ? ProbeClass::kConnect : ProbeClass::kSyn, sink);
     return;
   }
   if (syn && ack && !rst) {
@@ -279,7 +305,7 @@ void Engine::ProcessTcp(const packet::Probe& p, AlertSink& sink) {
       }
       if (f.stage == FlowStage::kProbe || f.stage == FlowStage::kRecorded) {
         ++counters_.retransmissions;
-        CountProbe(p.src, p.time_us, sink);
+        CountProbe(p.src, h.source, p.time_us, sink);
         return;
       }
       if (p.payload_wire_len > 0 && f.stage == FlowStage::kOpen && !(f.flags & kFlowUsed)) {
@@ -299,7 +325,7 @@ void Engine::ProcessTcp(const packet::Probe& p, AlertSink& sink) {
       }
     }
     if (f.links.list == kOpen) {
-      f.time_us = now_us_;
+      f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
       flows_.MoveToBack(flow, kOpen);
     }
     return;
@@ -310,28 +336,25 @@ void Engine::ProcessTcp(const packet::Probe& p, AlertSink& sink) {
   }
   const ProbeClass cls = StealthClass(flags);
   const bool may_be_connection = cls == ProbeClass::kAck || cls == ProbeClass::kMaimon;
-  StartAttempt(p, hd, fh, may_be_connection ? FlowStage::kProbe : FlowStage::kRecorded, cls, sink);
+  StartAttempt(p, h, may_be_connection ? FlowStage::kProbe : FlowStage::kRecorded, cls, sink);
 }
 
-void Engine::ProcessUdp(const packet::Probe& p, AlertSink& sink) {
-  const uint64_t hs = hash_.Endpoint(p.src, p.sport, kUdp);
-  const uint64_t hd = hash_.Endpoint(p.dst, p.dport, kUdp);
-  const uint64_t fh = FlowHash(hs, hd);
-  const uint32_t flow = FindFlow(fh, p.src, p.sport, p.dst, p.dport, kUdp);
+void Engine::ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
+  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kUdp);
   if (flow != kNoSlot) {
     FlowState& f = flows_[flow];
-    const bool forward = f.init == p.src && f.init_port == p.sport;
+    const bool forward = f.init_port == p.sport && SameAddress(f.init, p.src);
     if (!forward && f.stage == FlowStage::kAttempt) {
       Answered(flow, /*visible=*/true, sink);
       return;
     }
     if (forward && f.stage == FlowStage::kAttempt) {
       ++counters_.retransmissions;
-      CountProbe(p.src, p.time_us, sink);
+      CountProbe(p.src, h.source, p.time_us, sink);
       return;
     }
     if (!forward) ++counters_.answers;
-    f.time_us = now_us_;
+    f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
     flows_.MoveToBack(flow, kOpen);
     return;
   }
@@ -342,7 +365,7 @@ void Engine::ProcessUdp(const packet::Probe& p, AlertSink& sink) {
     ++counters_.unmatched_answers;
     return;
   }
-  StartAttempt(p, hd, fh, FlowStage::kAttempt, ProbeClass::kUdp, sink);
+  StartAttempt(p, h, FlowStage::kAttempt, ProbeClass::kUdp, sink);
 }
 
 void Engine::ProcessIcmp(const packet::Probe& p, AlertSink& sink) {
@@ -361,7 +384,7 @@ void Engine::ProcessIcmp(const packet::Probe& p, AlertSink& sink) {
   const uint64_t fh = FlowHash(hash_.Endpoint(p.quoted_src, p.quoted_sport, proto),
                                hash_.Endpoint(p.quoted_dst, p.quoted_dport, proto));
   const uint32_t flow = FindFlow(fh, p.quoted_src, p.quoted_sport, p.quoted_dst, p.quoted_dport, proto);
-  if (flow == kNoSlot || flows_[flow].init != p.quoted_src || flows_[flow].init_port != p.quoted_sport) {
+  if (flow == kNoSlot || flows_[flow].init_port != p.quoted_sport || !SameAddress(flows_[flow].init, p.quoted_src)) {
     ++counters_.unmatched_answers;
     return;
   }

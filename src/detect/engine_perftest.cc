@@ -1,16 +1,19 @@
 // engine_perftest: detect::Engine throughput on one core.
 //
 // Generates N TCP SYN probes (default 10,000,000) from S sources (default
-// 100,000) in memory, then times Engine::Process over all of them. The
-// traffic is internet background radiation as a canary on a /16 sees it:
-// every probe from a uniformly chosen source to a random address of the /16
-// and one of 64 common ports, nmap-like SYNs, one-way (no answers), 1,000,000
-// probes per second of capture time. Every source ends up a scanner (each
-// sends ~100 probes in 10 s), so the source, flow and scan tables all churn:
-// a worst case for the caches.
+// 100,000) in memory, then times the engine over all of them (ProcessBatch
+// on batches of 256, as a capture ring hands them over; --single 1 for
+// Process() one by one). The traffic is what a canary on a /16 sees, one-way
+// (no answers), 1,000,000 probes per second of capture time, nmap-like SYNs:
+//  - --scanners P (percent, default 100): that share of the sources scan,
+//    each probe to a random address of the /16 and one of 64 common ports;
+//    every one of them is recognised, so the scan table churns (worst case);
+//  - the other sources each keep to one address and three ports (background
+//    noise below every threshold).
 //
-// Usage: engine_perftest [--probes N] [--sources S] [--max-sources M]
-//                        [--rate PROBES_PER_S] [--seed X]
+// Usage: engine_perftest [--probes N] [--sources S] [--scanners P]
+//                        [--max-sources M] [--max-flows F] [--rate R]
+//                        [--seed X] [--single 1] [--no-rules 1]
 // Prints probes/s and the engine's fixed memory; measure peak RSS with
 // /usr/bin/time -f %M.
 #include <chrono>
@@ -18,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
+#include <algorithm>
 #include <vector>
 
 #include "detect/engine.h"
@@ -68,6 +73,8 @@ int main(int argc, char** argv) {
   const uint64_t rate = Arg(argc, argv, "--rate", 1'000'000);
   Config config;
   config.max_sources = static_cast<uint32_t>(Arg(argc, argv, "--max-sources", config.max_sources));
+  config.max_flows = static_cast<uint32_t>(Arg(argc, argv, "--max-flows", config.max_flows));
+  if (Arg(argc, argv, "--no-rules", 0) != 0) config.fast = config.slow = portscope::detect::WindowRule{1000, 0, 0, 0, 0};
   const uint64_t seed = Arg(argc, argv, "--seed", 42);
   if (n == 0 || sources == 0 || rate == 0) {
     std::fprintf(stderr, "engine_perftest: --probes, --sources and --rate must be positive\n");
@@ -79,30 +86,51 @@ int main(int argc, char** argv) {
       465,  587,  993,  995,  1025, 1080, 1433, 1521, 1723, 1900, 2049, 2082, 2083, 2222, 2323, 3000,
       3128, 3306, 3389, 4443, 4567, 5000, 5060, 5432, 5555, 5900, 5985, 6000, 6379, 7001, 7547, 8000,
       8008, 8080, 8081, 8088, 8443, 8888, 9000, 9090, 9200, 9443, 10000, 11211, 27017, 37215, 49152, 60001};
+  const uint64_t scanners = Arg(argc, argv, "--scanners", 100);
   std::vector<Compact> traffic(n);
   uint64_t state = 0x9e3779b97f4a7c15ULL ^ seed;
   for (Compact& c : traffic) {
     const uint64_t r = Next(state);
-    c.src = 0x0a000000u + static_cast<uint32_t>(r % sources) * 7u;  // spread over 10.0.0.0/8
-    c.dst = 0xc6120000u | static_cast<uint32_t>((r >> 20) & 0xffff);  // 198.18.0.0/16
-    c.dport = kPorts[(r >> 40) & 63];
+    const uint32_t source = static_cast<uint32_t>(r % sources);
+    c.src = 0x0a000000u + source * 7u;  // spread over 10.0.0.0/8
+    if (source % 100 < scanners) {
+      c.dst = 0xc6120000u | static_cast<uint32_t>((r >> 20) & 0xffff);  // anywhere in 198.18.0.0/16
+      c.dport = kPorts[(r >> 40) & 63];
+    } else {
+      c.dst = 0xc6120000u | (source & 0xffff);  // one address, three ports
+      c.dport = kPorts[(source + (r >> 40) % 3) & 63];
+    }
     c.sport = static_cast<uint16_t>(40000 + (c.src & 0x3ff));
     c.seq = static_cast<uint32_t>(r >> 32);
   }
 
   Engine engine(config, seed);
   CountingSink sink;
-  portscope::packet::Probe p = portscope::detect::testing::NmapSyn(0, IpAddress(), 0, IpAddress(), 0);
+  // Probes are expanded from the compact form in batches of kBatch (what a
+  // capture ring hands over) and given to ProcessBatch; --single uses
+  // Process() one at a time instead.
+  const bool single = Arg(argc, argv, "--single", 0) != 0;
+  constexpr size_t kBatch = 256;
+  std::vector<portscope::packet::Probe> batch(kBatch,
+                                              portscope::detect::testing::NmapSyn(0, IpAddress(), 0, IpAddress(), 0));
   const auto start = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < n; ++i) {
-    const Compact& c = traffic[i];
-    p.time_us = portscope::detect::testing::kT0 + i * 1'000'000 / rate;
-    p.src = IpAddress::V4(c.src);
-    p.dst = IpAddress::V4(c.dst);
-    p.sport = c.sport;
-    p.dport = c.dport;
-    p.seq = c.seq;
-    engine.Process(p, sink);
+  for (uint64_t base = 0; base < n; base += kBatch) {
+    const size_t m = static_cast<size_t>(std::min<uint64_t>(kBatch, n - base));
+    for (size_t j = 0; j < m; ++j) {
+      const Compact& c = traffic[base + j];
+      portscope::packet::Probe& p = batch[j];
+      p.time_us = portscope::detect::testing::kT0 + (base + j) * 1'000'000 / rate;
+      p.src = IpAddress::V4(c.src);
+      p.dst = IpAddress::V4(c.dst);
+      p.sport = c.sport;
+      p.dport = c.dport;
+      p.seq = c.seq;
+    }
+    if (single) {
+      for (size_t j = 0; j < m; ++j) engine.Process(batch[j], sink);
+    } else {
+      engine.ProcessBatch(std::span(batch.data(), m), sink);
+    }
   }
   const auto stop = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(stop - start).count();

@@ -8,31 +8,23 @@
 namespace portscope::detect {
 
 uint32_t Engine::FindSource(const IpAddress& addr) const {
-  return sources_.Find(hash_.Address(addr), [&](const SourceState& s) { return s.addr == addr; });
+  return sources_.Find(hash_.Address(addr), [&](const SourceState& s) { return SameAddress(s.addr, addr); });
 }
 
-uint32_t Engine::TouchSource(const IpAddress& addr, uint64_t time_us, AlertSink& sink) {
-  const uint64_t h = hash_.Address(addr);
-  uint32_t slot = sources_.Find(h, [&](const SourceState& s) { return s.addr == addr; });
+// The source list is kept in queued_us order with second chances (CLOCK): a
+// touch only stamps touched_us, and an entry found at the front with a touch
+// newer than its queueing is requeued instead of evicted. The front is thus
+// the least recently active entry up to one pass of the queue, and a probe
+// writes only its own source's cache line.
+uint32_t Engine::TouchSource(const IpAddress& addr, uint64_t h, uint64_t time_us, AlertSink& sink) {
+  uint32_t slot = sources_.Find(h, [&](const SourceState& s) { return SameAddress(s.addr, addr); });
   if (slot != kNoSlot) {
     sources_[slot].touched_us = now_us_;
-    sources_.MoveToBack(slot, 0);
     return slot;
   }
   if (sources_.full()) {
-    // Evict the least recently active source, passing over a few with a
-    // running scan: a flood of new sources should not end reported scans
-    // while there are idle entries to take instead.
-    uint32_t victim = sources_.Front(0);
-    uint32_t candidate = victim;
-    for (uint32_t i = 0; i < kEvictSearch && candidate != kNoSlot; ++i, candidate = sources_.Next(candidate)) {
-      if (sources_[candidate].scan == kNoSlot) {
-        victim = candidate;
-        break;
-      }
-    }
     ++counters_.sources_evicted;
-    RemoveSource(victim, EndReason::kEvicted, sink);
+    RemoveSource(SourceToEvict(), EndReason::kEvicted, sink);
   }
   slot = sources_.Insert(h, 0);
   if (slot == kNoSlot) {
@@ -45,16 +37,42 @@ uint32_t Engine::TouchSource(const IpAddress& addr, uint64_t time_us, AlertSink&
   return slot;
 }
 
+// Passes over up to kEvictSearch sources with a running scan: a flood of new
+// sources should not end reported scans while idle entries can go instead.
+uint32_t Engine::SourceToEvict() {
+  uint32_t protected_passed = 0;
+  for (uint32_t guard = 0; guard <= sources_.size() + kEvictSearch; ++guard) {
+    const uint32_t front = sources_.Front(0);
+    SourceState& s = sources_[front];
+    const bool touched = s.touched_us > s.queued_us;
+    const bool keep = touched || (s.scan != kNoSlot && protected_passed++ < kEvictSearch);
+    if (!keep) return front;
+    s.queued_us = now_us_;
+    sources_.MoveToBack(front, 0);
+  }
+  return sources_.Front(0);
+}
+
 void Engine::RemoveSource(uint32_t source, EndReason reason, AlertSink& sink) {
   if (sources_[source].scan != kNoSlot) EndScan(sources_[source].scan, reason, sink);
   sources_.Remove(source);
 }
 
+// Expiry walks the front like eviction does; a source is forgotten between
+// one and two idle timeouts after its last activity (two only when it was
+// requeued just before falling idle).
 void Engine::ExpireSources(AlertSink& sink) {
-  for (uint32_t s = sources_.Front(0); s != kNoSlot; s = sources_.Front(0)) {
-    if (now_us_ < sources_[s].touched_us + config_.source_idle_timeout_us) break;
-    ++counters_.sources_expired;
-    RemoveSource(s, EndReason::kIdle, sink);
+  for (uint32_t f = sources_.Front(0); f != kNoSlot; f = sources_.Front(0)) {
+    SourceState& s = sources_[f];
+    if (now_us_ >= s.touched_us + config_.source_idle_timeout_us) {
+      ++counters_.sources_expired;
+      RemoveSource(f, EndReason::kIdle, sink);
+    } else if (s.touched_us > s.queued_us) {
+      s.queued_us = now_us_;
+      sources_.MoveToBack(f, 0);
+    } else {
+      break;
+    }
   }
 }
 
@@ -83,16 +101,16 @@ void Engine::NoteSynFingerprint(SourceState& s, const packet::Probe& p) {
   if (p.sport == s.first_sport) ++s.same_sport;
 }
 
-uint32_t Engine::CountProbe(const IpAddress& addr, uint64_t time_us, AlertSink& sink) {
-  const uint32_t source = TouchSource(addr, time_us, sink);
+uint32_t Engine::CountProbe(const IpAddress& addr, uint64_t hash, uint64_t time_us, AlertSink& sink) {
+  const uint32_t source = TouchSource(addr, hash, time_us, sink);
   if (source == kNoSlot) return kNoSlot;
   SourceState& s = sources_[source];
   ++s.probes;
   s.last_probe_us = std::max(s.last_probe_us, time_us);
   if (s.scan != kNoSlot) {
-    ScanRecord& r = scans_[s.scan];
-    ++r.probes;
-    r.last_seen_us = std::max(r.last_seen_us, time_us);
+    ScanActivity& a = scans_[s.scan];
+    ++a.probes;
+    a.last_seen_us = std::max(a.last_seen_us, time_us);
     scans_.MoveToBack(s.scan, 0);
   }
   return source;
@@ -117,8 +135,11 @@ EvidenceItem Engine::MakeEvidence(const IpAddress& host, uint16_t port, uint8_t 
 void Engine::AddSourceEvidence(uint32_t source, const EvidenceItem& item, const IpAddress& host, AlertSink& sink) {
   ++counters_.evidence;
   SourceState& s = sources_[source];
+  // A source whose scan was evicted from a full scan table stays muted until
+  // it goes idle: nothing it sends can start a scan.
+  if (s.scan == kNoSlot && AllFired(s)) return;
   if (s.scan != kNoSlot) {
-    ScanRecord& r = scans_[s.scan];
+    ScanRecord& r = scan_records_[s.scan];
     ++r.class_counts[item.cls];
     AddTarget(r, item.host_key, &host, item.port);
     r.dirty = true;
@@ -126,6 +147,8 @@ void Engine::AddSourceEvidence(uint32_t source, const EvidenceItem& item, const 
     ++s.class_counts[item.cls];
   }
   NoteOutcome(s, /*benign=*/false);
+  // With a scan running and both window rules fired, the ring has no reader.
+  if ((s.fired & (kFiredFast | kFiredSlow)) == (kFiredFast | kFiredSlow)) return;
   const uint32_t lost = s.evidence_lost;
   if (!AddEvidence(s, item)) return;
   if (s.evidence_lost != lost && s.scan == kNoSlot) ++counters_.evidence_overwritten;
@@ -176,7 +199,7 @@ void Engine::Fire(uint32_t source, Algorithm algorithm, const WindowEvidence* wi
   SourceState& s = sources_[source];
   const bool opened = s.scan == kNoSlot;
   const uint32_t scan = opened ? OpenScan(source, algorithm, sink) : s.scan;
-  ScanRecord& r = scans_[scan];
+  ScanRecord& r = scan_records_[scan];
   r.algorithms |= static_cast<uint8_t>(algorithm);
   if (window != nullptr) (algorithm == Algorithm::kFastWindow ? r.fast : r.slow) = *window;
   if (trw != nullptr) r.trw_fired = r.trw_now = *trw;
@@ -188,7 +211,7 @@ void Engine::WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cl
   SourceState& s = sources_[source];
   const bool opened = s.scan == kNoSlot;
   const uint32_t scan = opened ? OpenScan(source, Algorithm::kWatchedPort, sink) : s.scan;
-  ScanRecord& r = scans_[scan];
+  ScanRecord& r = scan_records_[scan];
   r.algorithms |= static_cast<uint8_t>(Algorithm::kWatchedPort);
   if (r.watched_touches == 0) r.watched_port = p.dport;
   if (!r.has_touch_class) {

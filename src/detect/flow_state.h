@@ -9,9 +9,11 @@
 // answer: a packet from resp:y to init:x answers what init:x sent to resp:y.
 //
 // Flows wait on one of two age-ordered lists: kAwaiting (an attempt or probe
-// waiting for its answer; time_us is when it was sent, expiry after the answer
-// timeout) and kOpen (answered or established; time_us is the last packet,
-// expiry after the idle timeout).
+// waiting for its answer; time_ms is when it was sent, expiry after the answer
+// timeout) and kOpen (answered or established; time_ms is the last packet,
+// expiry after the idle timeout). time_ms is the capture time in milliseconds
+// modulo 2^32 (49.7 days); ages are taken modulo 2^32 too, which is exact
+// because no flow outlives the longest timeout Config allows (a week).
 #ifndef PORTSCOPE_DETECT_FLOW_STATE_H_
 #define PORTSCOPE_DETECT_FLOW_STATE_H_
 
@@ -19,6 +21,7 @@
 
 #include "base/ip_address.h"
 #include "detect/aged_table.h"
+#include "detect/keyed_hash.h"
 
 namespace portscope::detect {
 
@@ -49,10 +52,15 @@ struct alignas(64) FlowState {
   uint8_t flags = 0;
   uint8_t cls = 0;  // ProbeClass the flow's evidence will have
   AgedLinks links;
-  uint64_t time_us = 0;
+  uint32_t time_ms = 0;
+  uint32_t source_hint = kNoSlot;  // the initiator's source slot when last seen (may be stale)
 };
 
 static_assert(sizeof(FlowState) == 64, "one cache line per flow");
+
+/// A flow's hash from its endpoints' keyed hashes: symmetric, so both
+/// directions find the flow; Mix64 only spreads the sum.
+inline uint64_t FlowHash(uint64_t endpoint_a, uint64_t endpoint_b) { return Mix64(endpoint_a + endpoint_b); }
 
 }  // namespace portscope::detect
 

@@ -107,6 +107,14 @@ class KeyedHash {
   uint64_t k1_;
 };
 
+/// Address equality as two 64-bit compares: IpAddress's defaulted operator==
+/// calls memcmp, which showed as a quarter of the engine's time in profiles.
+inline bool SameAddress(const IpAddress& a, const IpAddress& b) {
+  const uint8_t* x = a.bytes().data();
+  const uint8_t* y = b.bytes().data();
+  return ((sip_internal::Load64(x) ^ sip_internal::Load64(y)) | (sip_internal::Load64(x + 8) ^ sip_internal::Load64(y + 8))) == 0;
+}
+
 /// A fixed, unkeyed 64-bit finalizer (splitmix64's). Used to combine keyed
 /// hashes and to spread already-keyed values; never on raw input alone.
 inline uint64_t Mix64(uint64_t x) {

@@ -97,9 +97,7 @@ ToolHint HintOf(const ScanRecord& r, uint32_t& matches) {
 }  // namespace
 
 void ResetScan(ScanRecord& r, uint64_t id, const IpAddress& source, uint64_t secret) {
-  const AgedLinks links = r.links;
   r = ScanRecord{};
-  r.links = links;
   r.id = id;
   r.source = source;
   r.secret = secret;

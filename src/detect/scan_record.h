@@ -23,14 +23,13 @@
 namespace portscope::detect {
 
 struct ScanRecord {
-  AgedLinks links;
   uint64_t id = 0;
   IpAddress source;
   uint64_t secret = 0;  // keys the host set and the sketch
   uint64_t first_seen_us = 0;
-  uint64_t last_seen_us = 0;
+  uint64_t last_seen_us = 0;  // copied from ScanActivity when an alert is filled
   uint64_t last_emit_us = 0;
-  uint64_t probes = 0;
+  uint64_t probes = 0;        // likewise
   bool announced = false;  // kStarted was sent
   bool dirty = false;      // evidence since the last alert
   uint8_t algorithms = 0;
@@ -63,6 +62,15 @@ struct ScanRecord {
   std::array<uint8_t, kScanHllRegisters> hll{};
   uint8_t hosts_listed = 0;
   std::array<IpAddress, kAlertHosts> listed{};
+};
+
+/// What every probe of a scanning source updates, kept apart from the 13 KB
+/// record in a compact pool (Engine::scans_, whose slots index the records),
+/// so that a probe and the choice of the least active scan touch only it.
+struct ScanActivity {
+  AgedLinks links;
+  uint64_t last_seen_us = 0;
+  uint64_t probes = 0;
 };
 
 /// Clears a record for a new scan.

@@ -4,7 +4,7 @@
 
 namespace portscope::detect {
 
-static_assert(sizeof(SourceState) == 448, "SourceState layout drifted; update limits.h memory notes");
+static_assert(sizeof(SourceState) == 512, "SourceState layout drifted; update limits.h memory notes");
 static_assert(kEvidenceRing <= 255 && kContactRing <= 255, "ring indices are uint8_t");
 
 void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us) {
@@ -13,6 +13,7 @@ void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us) {
   s.links = links;
   s.addr = addr;
   s.touched_us = now_us;
+  s.queued_us = now_us;
   s.last_probe_us = now_us;
 }
 

@@ -42,11 +42,14 @@ inline constexpr uint8_t kFiredSlow = 2;
 inline constexpr uint8_t kFiredTrw = 4;
 
 struct alignas(64) SourceState {
-  // Cache line 0: touched by every probe.
+  // Cache line 0: every packet of the source.
   IpAddress addr;
   AgedLinks links;
-  uint64_t touched_us = 0;     // engine time of the last activity (LRU order)
-  uint64_t last_probe_us = 0;  // time of the last probe
+  // The table's list is in `queued_us` order; a touch only sets `touched_us`
+  // and the entry is requeued lazily when it reaches the front (see
+  // Engine::TouchSource), so a probe writes no other entry's links.
+  uint64_t touched_us = 0;
+  uint64_t queued_us = 0;
   uint32_t probes = 0;
   uint32_t scan = kNoSlot;     // the running scan in the scan table, if any
   uint8_t contact_next = 0;
@@ -54,19 +57,14 @@ struct alignas(64) SourceState {
   uint8_t evidence_size = 0;
   uint8_t fired = 0;           // kFired* rules that fired during the current scan
 
-  // Cache line 1.
-  alignas(64) std::array<uint32_t, kContactRing> contacts{};  // target tags, 0 = empty
-
-  // Cache line 2.
-  double trw_log_ratio = 0;
-  uint32_t trw_failures = 0;
-  uint32_t trw_successes = 0;
-  uint32_t evidence_lost = 0;  // overwritten in the ring before a scan started
+  // Cache line 1: every probe and every piece of evidence.
+  alignas(64) uint64_t last_probe_us = 0;
   uint32_t syn_checked = 0;    // SYN attempts examined for tool hints
   uint32_t masscan_matches = 0;
   uint32_t nmap_matches = 0;
   uint32_t zmap_matches = 0;
   uint32_t same_sport = 0;     // SYN attempts from the first SYN's source port
+  uint32_t evidence_lost = 0;  // overwritten in the ring before a scan started
   uint16_t first_sport = 0;
   std::array<uint16_t, kProbeClassCount> class_counts{};  // saturating, before a scan starts
   // Recent outcomes of the source's attempts, both halved when their sum
@@ -74,8 +72,16 @@ struct alignas(64) SourceState {
   uint8_t recent_benign = 0;
   uint8_t recent_evidence = 0;
 
-  // Cache lines 3-6.
-  std::array<EvidenceItem, kEvidenceRing> evidence{};
+  // Cache line 2: attempts, while TRW is active.
+  alignas(64) std::array<uint32_t, kContactRing> contacts{};  // target tags, 0 = empty
+
+  // Cache line 3.
+  alignas(64) double trw_log_ratio = 0;
+  uint32_t trw_failures = 0;
+  uint32_t trw_successes = 0;
+
+  // Cache lines 4-7: evidence before and while the window rules can fire.
+  alignas(64) std::array<EvidenceItem, kEvidenceRing> evidence{};
 };
 
 /// Counts one outcome in the source's recent outcomes.
@@ -84,6 +90,10 @@ void NoteOutcome(SourceState& s, bool benign);
 /// failures are then not taken as a scan by the window rules (TRW, which
 /// weighs both, still judges it).
 inline bool MostlyBenign(const SourceState& s) { return s.recent_benign > s.recent_evidence; }
+
+/// True when every rule has fired for the current scan: nothing more can be
+/// learnt from the evidence ring.
+inline bool AllFired(const SourceState& s) { return s.fired == (kFiredFast | kFiredSlow | kFiredTrw); }
 
 /// Resets everything but the address and table links for a new source.
 void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us);
