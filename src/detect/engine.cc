@@ -40,6 +40,8 @@ Engine::Engine(const Config& config, uint64_t seed)
   fast_minimum_ = RuleMinimum(config_.fast);
   slow_minimum_ = RuleMinimum(config_.slow);
   tokens_ = config_.alert_burst;
+  // A secret for the scans' host sets and sketches, derived from the key.
+  scan_secret_ = hash_.Address(IpAddress());
 }
 
 size_t Engine::memory_bytes() const {
@@ -177,6 +179,15 @@ void Engine::Finish(AlertSink& sink) {
 }
 
 void Engine::Advance(uint64_t time_us, AlertSink& sink) {
+  if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) {
+    // A gap longer than any flow may live (a capture resumed after days):
+    // judge every flow now, before its millisecond time stamp can wrap.
+    while (flows_.Front(kAwaiting) != kNoSlot) Resolve(flows_.Front(kAwaiting), Outcome::kUnanswered, sink);
+    while (flows_.Front(kOpen) != kNoSlot) {
+      const uint32_t f = flows_.Front(kOpen);
+      Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
+    }
+  }
   now_us_ = std::max(now_us_, time_us);
   ExpireFlows(sink);
   if (now_us_ >= next_sweep_us_) {
@@ -220,7 +231,7 @@ uint32_t Engine::OpenScan(uint32_t source, Algorithm algorithm, AlertSink& sink)
   SourceState& s = sources_[source];
   const uint32_t slot = scans_.Allocate(0);
   ScanRecord& r = scan_records_[slot];
-  ResetScan(r, next_scan_id_++, s.addr, hash_.k1());
+  ResetScan(r, next_scan_id_++, s.addr, scan_secret_);
   r.first_seen_us = EarliestEvidence(s, s.last_probe_us);
   scans_[slot].last_seen_us = s.last_probe_us;
   scans_[slot].probes = s.probes;

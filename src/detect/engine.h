@@ -198,6 +198,7 @@ class Engine {
   double trw_log_eta0_;     // log((1 - beta) / (1 - alpha))
   uint32_t fast_minimum_;
   uint32_t slow_minimum_;
+  uint64_t scan_secret_;
   uint64_t now_us_ = 0;
   uint64_t next_sweep_us_ = 0;
   uint32_t victim_cursor_ = kNoSlot;  // ProcessBatch: the flow expected to be evicted kVictimLead probes on

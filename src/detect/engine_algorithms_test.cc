@@ -228,5 +228,23 @@ TEST(EngineRateLimit, StartsBeyondTheBurstAreDeferredNotLost) {
   EXPECT_EQ(engine.counters().alerts_dropped, 0u);
 }
 
+
+TEST(EngineClock, OlderProbesAreCountedAndLongGapsJudgeWaitingFlows) {
+  Engine engine(Config{}, 9);
+  CollectingSink sink;
+  engine.Process(NmapSyn(kT0, kScanner, 46000, kTarget, 1), sink);
+  engine.Process(NmapSyn(kT0 - kSec, kScanner, 46000, kTarget, 2), sink);  // reordered capture
+  EXPECT_EQ(engine.counters().time_regressions, 1u);
+  EXPECT_EQ(engine.now_us(), kT0);
+  EXPECT_EQ(engine.counters().flows_tracked, 2u);
+  // Sixty days later (past the 49.7-day wrap of flow time stamps).
+  engine.Process(NmapSyn(kT0 + 60 * 24 * kHourUs, kScanner, 46000, kTarget, 3), sink);
+  EXPECT_EQ(engine.counters().attempts_unanswered, 2u);
+  EXPECT_EQ(engine.counters().flows_tracked, 1u);
+  engine.Flush(kT0 + 60 * 24 * kHourUs + 10 * kSec, sink);
+  EXPECT_EQ(engine.counters().attempts_unanswered, 3u);
+  EXPECT_TRUE(sink.alerts.empty()) << sink.Summaries();
+}
+
 }  // namespace
 }  // namespace portscope::detect
