@@ -132,6 +132,11 @@ TEST(EngineTrw, FlagsAfterFourRefusedFirstContacts) {
   EXPECT_NEAR(a.trw_fired.threshold, 99, 1e-9);
   EXPECT_EQ(a.shape, ScanShape::kHorizontal);
   EXPECT_EQ(a.hosts_at_least, 4u);
+  // The decision stands: the fifth failure does not move the evidence.
+  engine.Finish(sink);
+  ASSERT_EQ(sink.ended().size(), 1u);
+  EXPECT_EQ(sink.ended()[0].trw_fired.failures, 4u);
+  EXPECT_EQ(sink.ended()[0].hosts_at_least, 5u);
 }
 
 TEST(EngineTrw, UnansweredAttemptsAreFailuresWhenAnswersAreVisible) {
