@@ -65,11 +65,11 @@ class AgedPool {
   const Entry& operator[](uint32_t slot) const { return entries_[slot]; }
   /// Whether `slot` (any value) holds a live entry.
   bool live(uint32_t slot) const { return slot < capacity_ && entries_[slot].links.list != kFreeMark; }
-  /// Hints the CPU to fetch the first `lines` cache lines of an entry.
-  void PrefetchSlot(uint32_t slot, int lines) const {
+  /// Hints the CPU to fetch `lines` cache lines of an entry from `first`.
+  void PrefetchSlot(uint32_t slot, int lines, int first = 0) const {
     if (slot >= capacity_) return;
     const char* e = reinterpret_cast<const char*>(&entries_[slot]);
-    for (int i = 0; i < lines; ++i) __builtin_prefetch(e + 64 * i);
+    for (int i = first; i < first + lines; ++i) __builtin_prefetch(e + 64 * i);
   }
 
   /// Oldest entry of `list`, or kNoSlot.
@@ -202,11 +202,20 @@ class AgedTable : public AgedPool<Entry, kLists> {
 
   /// Hints the CPU to fetch the bucket this hash starts at.
   void PrefetchBucket(uint64_t hash) const { __builtin_prefetch(&buckets_[static_cast<uint32_t>(hash) & mask_]); }
-  /// Hints the CPU to fetch the entry in the bucket this hash starts at (the
-  /// entry Find would most likely return); best after PrefetchBucket.
+  /// Hints the CPU to fetch the entry Find(hash) would compare first, if the
+  /// run of buckets from the hash's home holds its tag within a few buckets;
+  /// best some time after PrefetchBucket.
   void PrefetchEntry(uint64_t hash, int lines) const {
-    const uint64_t b = buckets_[static_cast<uint32_t>(hash) & mask_];
-    if (b != 0) Pool::PrefetchSlot(static_cast<uint32_t>(b & kSlotMask) - 1, lines);
+    const uint64_t want = hash & kHashMask;
+    uint32_t i = static_cast<uint32_t>(hash) & mask_;
+    for (int d = 0; d < 4; ++d, i = (i + 1) & mask_) {
+      const uint64_t b = buckets_[i];
+      if (b == 0) return;
+      if ((b >> kSlotBits) == want) {
+        Pool::PrefetchSlot(static_cast<uint32_t>(b & kSlotMask) - 1, lines);
+        return;
+      }
+    }
   }
 
  private:

@@ -115,7 +115,10 @@ void Engine::PrefetchVictim() {
   if (c == kNoSlot) return;
   // The cursor's flow line was requested when the cursor reached it.
   const FlowState& ready = flows_[c];
+  // Judging it reads the source's first two lines and, for evidence, its
+  // evidence ring (SourceState lines 4-7).
   sources_.PrefetchSlot(ready.source_hint, 2);
+  sources_.PrefetchSlot(ready.source_hint, 4, 4);
   flows_.PrefetchBucket(ready.links.hash_lo);
   for (int step = 0; step < 2 && victim_lead_ < kVictimLead; ++step) {
     const uint32_t next = flows_.Next(c);

@@ -1,7 +1,11 @@
 // Bounded state, determinism, seed independence, and tool hints.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <span>
 
 #include "detect/engine.h"
 #include "detect/test_probes.h"
@@ -74,33 +78,53 @@ TEST(EngineCapacity, AFullScanTableEndsTheOldestScanEarly) {
 }
 
 // A varied input: scans of several kinds, benign traffic, noise.
-void Mixture(Engine& engine, AlertSink& sink) {
-  Flood(engine, sink);
-  uint64_t t = kT0 + 20 * kSec;
-  for (uint16_t port = 1; port <= 40; ++port, t += 20 * kMs) {
-    engine.Process(Tcp(t, Ip("198.51.100.1"), 50001, kCanary, port, tf::kFin), sink);
-    engine.Process(Udp(t, Ip("198.51.100.2"), 50002, IpAddress::V4(0xc0000200u + port), 161, 0), sink);
-    engine.Process(LinuxSyn(t, Ip("198.51.100.3"), static_cast<uint16_t>(50003 + port), kCanary, 443), sink);
-    engine.Process(SynAck(t + kMs, kCanary, 443, Ip("198.51.100.3"), static_cast<uint16_t>(50003 + port)), sink);
+std::vector<packet::Probe> MixtureProbes() {
+  std::vector<packet::Probe> v;
+  uint64_t t = kT0;
+  uint16_t next_port = 1;
+  for (uint32_t i = 0; i < 10000; ++i, t += kMs) {
+    const IpAddress noise = IpAddress::V4(0x0b000000u + i * 13);
+    v.push_back(NmapSyn(t, noise, 40000, kCanary, static_cast<uint16_t>(i % 2 ? 22 : 23)));
+    if (i % 3 == 0) v.push_back(NmapSyn(t, noise, 40000, kCanary, 80));
+    if (i % 4 == 0 && next_port < 200) v.push_back(NmapSyn(t, kScanner, 45555, kCanary, next_port++));
   }
-  engine.Flush(t + 5 * 60 * kSec, sink);
-  engine.Finish(sink);
+  t = kT0 + 20 * kSec;
+  for (uint16_t port = 1; port <= 40; ++port, t += 20 * kMs) {
+    v.push_back(Tcp(t, Ip("198.51.100.1"), 50001, kCanary, port, tf::kFin));
+    v.push_back(Udp(t, Ip("198.51.100.2"), 50002, IpAddress::V4(0xc0000200u + port), 161, 0));
+    v.push_back(LinuxSyn(t, Ip("198.51.100.3"), static_cast<uint16_t>(50003 + port), kCanary, 443));
+    v.push_back(SynAck(t + kMs, kCanary, 443, Ip("198.51.100.3"), static_cast<uint16_t>(50003 + port)));
+    v.push_back(PortUnreachable(t + kMs, IpAddress::V4(0xc0000200u + port), Ip("198.51.100.2"), 50002,
+                                IpAddress::V4(0xc0000200u + port), 161));
+  }
+  return v;
 }
 
-std::string Transcript(uint64_t seed) {
+std::string Transcript(uint64_t seed, bool batch = false) {
   Config config;
   config.max_sources = 64;
   config.max_flows = 256;
   Engine engine(config, seed);
   CollectingSink sink;
-  Mixture(engine, sink);
+  const std::vector<packet::Probe> probes = MixtureProbes();
+  if (batch) {
+    for (size_t i = 0; i < probes.size(); i += 100) {
+      engine.ProcessBatch(std::span(probes).subspan(i, std::min<size_t>(100, probes.size() - i)), sink);
+    }
+  } else {
+    for (const packet::Probe& p : probes) engine.Process(p, sink);
+  }
+  engine.Flush(probes.back().time_us + 5 * 60 * kSec, sink);
+  engine.Finish(sink);
   const Counters& c = engine.counters();
   return sink.Summaries() + "evidence " + std::to_string(c.evidence) + " evicted " +
-         std::to_string(c.sources_evicted) + " " + std::to_string(c.flows_evicted);
+         std::to_string(c.sources_evicted) + " " + std::to_string(c.flows_evicted) + " answers " +
+         std::to_string(c.answers) + " refused " + std::to_string(c.attempts_refused);
 }
 
 TEST(EngineDeterminism, SameInputSameAlerts) {
   const std::string a = Transcript(7);
+  if (std::getenv("PORTSCOPE_SHOW_TRANSCRIPT")) std::printf("%s\n", a.c_str());
   EXPECT_NE(a.find("scan 3 ended"), std::string::npos) << a;
   EXPECT_EQ(a, Transcript(7));
 }
@@ -109,6 +133,10 @@ TEST(EngineDeterminism, TheSeedChangesNothingObservable) {
   const std::string a = Transcript(1);
   EXPECT_EQ(a, Transcript(2));
   EXPECT_EQ(a, Transcript(0xfeedfacecafebeefULL));
+}
+
+TEST(EngineDeterminism, BatchesGiveTheSameResultAsSingleProbes) {
+  EXPECT_EQ(Transcript(3, /*batch=*/true), Transcript(3, /*batch=*/false));
 }
 
 TEST(EngineDeterminism, TheSeedChangesTheKey) {
