@@ -102,13 +102,14 @@ TEST(KeyedHash, FastPathsEqualTheGenericHash) {
   const KeyedHash h(77);
   const IpAddress a = *IpAddress::Parse("2001:db8::1");
   EXPECT_EQ(h.Address(a), h.Bytes(a.bytes().data(), 16));
-  uint8_t buf[19];
-  std::memcpy(buf, a.bytes().data(), 16);
-  buf[16] = 0x50;  // port 0x1f50 = 8016, little-endian
-  buf[17] = 0x1f;
-  buf[18] = 6;
-  EXPECT_EQ(h.Endpoint(a, 8016, 6), h.Bytes(buf, 19));
-  EXPECT_NE(h.Endpoint(a, 8016, 6), h.Endpoint(a, 8016, 17));
+  EXPECT_NE(EndpointHash(h.Address(a), 8016, 6), EndpointHash(h.Address(a), 8016, 17));
+  EXPECT_NE(EndpointHash(h.Address(a), 8016, 6), EndpointHash(h.Address(a), 8017, 6));
+  const IpAddress v4 = *IpAddress::Parse("192.0.2.7");
+  EXPECT_TRUE(IsV4(v4));
+  EXPECT_FALSE(IsV4(a));
+  EXPECT_EQ(V4Bits(v4), v4.v4());
+  EXPECT_TRUE(SameAddress(v4, IpAddress::V4(0xc0000207u)));
+  EXPECT_FALSE(SameAddress(v4, a));
 }
 
 }  // namespace

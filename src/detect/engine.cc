@@ -11,12 +11,11 @@ namespace portscope::detect {
 namespace {
 
 bool Ignorable(const IpAddress& a) {
-  if (a.is_unspecified()) return true;
-  if (a.is_v4()) {
-    const uint32_t v = a.v4();
-    return (v >> 28) == 0xe || v == 0xffffffffu;  // multicast, limited broadcast
+  if (IsV4(a)) {
+    const uint32_t v = V4Bits(a);
+    return v == 0 || (v >> 28) == 0xe || v == 0xffffffffu;  // unspecified, multicast, limited broadcast
   }
-  return a.bytes()[0] == 0xff;  // IPv6 multicast
+  return a.bytes()[0] == 0xff || a.is_unspecified();  // IPv6 multicast, ::
 }
 
 }  // namespace
@@ -40,8 +39,18 @@ Engine::Engine(const Config& config, uint64_t seed)
   fast_minimum_ = RuleMinimum(config_.fast);
   slow_minimum_ = RuleMinimum(config_.slow);
   tokens_ = config_.alert_burst;
+  last_dst_hash_ = hash_.Address(last_dst_);
+  UpdateTrwActive();
   // A secret for the scans' host sets and sketches, derived from the key.
   scan_secret_ = hash_.Address(IpAddress());
+}
+
+Counters Engine::counters() const {
+  Counters c = counters_;
+  c.sources_tracked = sources_.size();
+  c.flows_tracked = flows_.size();
+  c.scans_active = scans_.size();
+  return c;
 }
 
 size_t Engine::memory_bytes() const {
@@ -49,13 +58,18 @@ size_t Engine::memory_bytes() const {
          scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
 }
 
-Engine::Hashes Engine::HashProbe(const packet::Probe& p) const {
+Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
   const uint8_t proto = static_cast<uint8_t>(p.transport);
   Hashes h;
-  h.src_endpoint = hash_.Endpoint(p.src, p.sport, proto);
-  h.dst_endpoint = hash_.Endpoint(p.dst, p.dport, proto);
-  h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
   h.source = hash_.Address(p.src);
+  // A canary sees few destinations (its own addresses): remember the last.
+  if (!SameAddress(p.dst, last_dst_)) {
+    last_dst_ = p.dst;
+    last_dst_hash_ = hash_.Address(p.dst);
+  }
+  h.src_endpoint = EndpointHash(h.source, p.sport, proto);
+  h.dst_endpoint = EndpointHash(last_dst_hash_, p.dport, proto);
+  h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
   return h;
 }
 
@@ -153,18 +167,12 @@ void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& s
       ++counters_.ignored;
       break;
   }
-  counters_.sources_tracked = sources_.size();
-  counters_.flows_tracked = flows_.size();
-  counters_.scans_active = scans_.size();
 }
 
 void Engine::Flush(uint64_t now_us, AlertSink& sink) {
   Advance(now_us, sink);
   Sweep(sink);
   next_sweep_us_ = now_us_ + kSweepIntervalUs;
-  counters_.sources_tracked = sources_.size();
-  counters_.flows_tracked = flows_.size();
-  counters_.scans_active = scans_.size();
 }
 
 void Engine::Finish(AlertSink& sink) {
@@ -176,9 +184,6 @@ void Engine::Finish(AlertSink& sink) {
     f = next;
   }
   while (scans_.Front(0) != kNoSlot) EndScan(scans_.Front(0), EndReason::kFinished, sink);
-  counters_.sources_tracked = sources_.size();
-  counters_.flows_tracked = flows_.size();
-  counters_.scans_active = scans_.size();
 }
 
 void Engine::Advance(uint64_t time_us, AlertSink& sink) {
@@ -192,6 +197,7 @@ void Engine::Advance(uint64_t time_us, AlertSink& sink) {
     }
   }
   now_us_ = std::max(now_us_, time_us);
+  now_ms_ = static_cast<uint32_t>(now_us_ / 1000);
   ExpireFlows(sink);
   if (now_us_ >= next_sweep_us_) {
     Sweep(sink);
@@ -253,7 +259,6 @@ uint32_t Engine::OpenScan(uint32_t source, Algorithm algorithm, AlertSink& sink)
   }
   s.scan = slot;
   ++counters_.scans_started;
-  counters_.scans_active = scans_.size();
   return slot;
 }
 
@@ -287,7 +292,6 @@ void Engine::EndScan(uint32_t scan, EndReason reason, AlertSink& sink) {
     }
   }
   scans_.Free(scan);
-  counters_.scans_active = scans_.size();
 }
 
 void Engine::Emit(uint32_t scan, AlertPhase phase, EndReason reason, AlertSink& sink) {

@@ -107,7 +107,8 @@ class Engine {
   /// then every running scan ends (reason kFinished). The engine stays usable.
   void Finish(AlertSink& sink);
 
-  const Counters& counters() const { return counters_; }
+  /// A snapshot (the "now" fields are filled in on the call).
+  Counters counters() const;
   const Config& config() const { return config_; }
   uint64_t now_us() const { return now_us_; }
   /// Bytes held by the engine's tables: fixed at construction.
@@ -137,7 +138,7 @@ class Engine {
   };
 
   // engine.cc: clock, batching, sweeping, alerts.
-  Hashes HashProbe(const packet::Probe& p) const;
+  Hashes HashProbe(const packet::Probe& p);
   void PrefetchVictim();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
@@ -180,7 +181,8 @@ class Engine {
             AlertSink& sink);
   void WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cls, AlertSink& sink);
   bool Watched(uint8_t proto, uint16_t port) const;
-  bool TrwActive() const;
+  bool TrwActive() const { return trw_active_; }
+  void UpdateTrwActive();
   EvidenceItem MakeEvidence(const IpAddress& host, uint16_t port, uint8_t proto, ProbeClass cls,
                             uint64_t time_us) const;
 
@@ -199,7 +201,11 @@ class Engine {
   uint32_t fast_minimum_;
   uint32_t slow_minimum_;
   uint64_t scan_secret_;
+  bool trw_active_ = false;     // TRW on (config, and answers seen under kAuto)
+  IpAddress last_dst_;          // HashProbe's one-entry cache
+  uint64_t last_dst_hash_ = 0;
   uint64_t now_us_ = 0;
+  uint32_t now_ms_ = 0;  // now_us_ / 1000 modulo 2^32, for flow ages
   uint64_t next_sweep_us_ = 0;
   uint32_t victim_cursor_ = kNoSlot;  // ProcessBatch: the flow expected to be evicted kVictimLead probes on
   uint32_t victim_lead_ = 0;

@@ -71,9 +71,7 @@ uint32_t Engine::FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, co
   });
 }
 
-uint64_t Engine::FlowAgeUs(const FlowState& f) const {
-  return uint64_t{static_cast<uint32_t>(static_cast<uint32_t>(now_us_ / 1000) - f.time_ms)} * 1000;
-}
+uint64_t Engine::FlowAgeUs(const FlowState& f) const { return uint64_t{now_ms_ - f.time_ms} * 1000; }
 
 uint64_t Engine::FlowTimeUs(const FlowState& f) const {
   const uint64_t now_ms = now_us_ / 1000;
@@ -164,7 +162,10 @@ void Engine::StartAttempt(const packet::Probe& p, const Hashes& h, FlowStage sta
 
 void Engine::SawAnswer() {
   ++counters_.answers;
-  counters_.two_way = true;
+  if (!counters_.two_way) {
+    counters_.two_way = true;
+    UpdateTrwActive();
+  }
 }
 
 void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
@@ -172,7 +173,7 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   ++counters_.attempts_answered;
   if (visible) SawAnswer();
   f.stage = f.proto == kTcp ? FlowStage::kSynAcked : FlowStage::kOpen;
-  f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
+  f.time_ms = now_ms_;
   flows_.MoveToBack(flow, kOpen);
   if (f.proto != kTcp) {
     f.flags |= kFlowJudged;
@@ -325,7 +326,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
       }
     }
     if (f.links.list == kOpen) {
-      f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
+      f.time_ms = now_ms_;
       flows_.MoveToBack(flow, kOpen);
     }
     return;
@@ -354,7 +355,7 @@ void Engine::ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink
       return;
     }
     if (!forward) ++counters_.answers;
-    f.time_ms = static_cast<uint32_t>(now_us_ / 1000);
+    f.time_ms = now_ms_;
     flows_.MoveToBack(flow, kOpen);
     return;
   }
@@ -381,8 +382,8 @@ void Engine::ProcessIcmp(const packet::Probe& p, AlertSink& sink) {
   }
   // The error quotes the datagram it answers: the original sender is the
   // quoted source. Only an error about the initiator's packet judges it.
-  const uint64_t fh = FlowHash(hash_.Endpoint(p.quoted_src, p.quoted_sport, proto),
-                               hash_.Endpoint(p.quoted_dst, p.quoted_dport, proto));
+  const uint64_t fh = FlowHash(EndpointHash(hash_.Address(p.quoted_src), p.quoted_sport, proto),
+                               EndpointHash(hash_.Address(p.quoted_dst), p.quoted_dport, proto));
   const uint32_t flow = FindFlow(fh, p.quoted_src, p.quoted_sport, p.quoted_dst, p.quoted_dport, proto);
   if (flow == kNoSlot || flows_[flow].init_port != p.quoted_sport || !SameAddress(flows_[flow].init, p.quoted_src)) {
     ++counters_.unmatched_answers;

@@ -89,14 +89,14 @@ void Engine::NoteSynFingerprint(SourceState& s, const packet::Probe& p) {
   ++s.syn_checked;
   const bool mss_only = p.tcp_option_count == 1 && p.mss != 0 && !p.sack_permitted && !p.timestamps &&
                         p.wscale == 0xff;
-  if (p.dst.is_v4() && p.window == 1024 && (p.tcp_option_count == 0 || mss_only) &&
-      p.ip_id == static_cast<uint16_t>(p.dst.v4() ^ p.dport ^ p.seq)) {
+  if (IsV4(p.dst) && p.window == 1024 && (p.tcp_option_count == 0 || mss_only) &&
+      p.ip_id == static_cast<uint16_t>(V4Bits(p.dst) ^ p.dport ^ p.seq)) {
     ++s.masscan_matches;
   }
   if ((p.window == 1024 || p.window == 2048 || p.window == 3072 || p.window == 4096) && mss_only && p.mss == 1460) {
     ++s.nmap_matches;
   }
-  if (p.dst.is_v4() && p.ip_id == 54321 && p.window == 65535) ++s.zmap_matches;
+  if (IsV4(p.dst) && p.ip_id == 54321 && p.window == 65535) ++s.zmap_matches;
   if (s.syn_checked == 1) s.first_sport = p.sport;
   if (p.sport == s.first_sport) ++s.same_sport;
 }
@@ -123,8 +123,8 @@ EvidenceItem Engine::MakeEvidence(const IpAddress& host, uint16_t port, uint8_t 
   e.port = port;
   e.proto = proto;
   e.cls = static_cast<uint8_t>(cls);
-  if (host.is_v4()) {
-    e.host_key = host.v4();
+  if (IsV4(host)) {
+    e.host_key = V4Bits(host);
   } else {
     e.host_key = static_cast<uint32_t>(hash_.Address(host) >> 32);
     e.proto |= kHostIsV6;
@@ -219,7 +219,7 @@ void Engine::WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cl
     r.touch_class = cls;
   }
   ++r.watched_touches;
-  const uint32_t key = p.dst.is_v4() ? p.dst.v4() : static_cast<uint32_t>(hash_.Address(p.dst) >> 32);
+  const uint32_t key = IsV4(p.dst) ? V4Bits(p.dst) : static_cast<uint32_t>(hash_.Address(p.dst) >> 32);
   AddTarget(r, key, &p.dst, p.dport);
   r.dirty = true;
   if (opened) Announce(scan, sink);
@@ -231,14 +231,18 @@ bool Engine::Watched(uint8_t proto, uint16_t port) const {
   return (map[port >> 6] >> (port & 63)) & 1;
 }
 
-bool Engine::TrwActive() const {
-  if (!config_.trw.enabled) return false;
+void Engine::UpdateTrwActive() {
   switch (config_.visibility) {
-    case Visibility::kBothDirections: return true;
-    case Visibility::kInboundOnly: return false;
-    case Visibility::kAuto: return counters_.two_way;
+    case Visibility::kBothDirections:
+      trw_active_ = config_.trw.enabled;
+      break;
+    case Visibility::kInboundOnly:
+      trw_active_ = false;
+      break;
+    case Visibility::kAuto:
+      trw_active_ = config_.trw.enabled && counters_.two_way;
+      break;
   }
-  return false;
 }
 
 }  // namespace portscope::detect

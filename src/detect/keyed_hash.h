@@ -92,16 +92,6 @@ class KeyedHash {
     return s.Finish<3>();
   }
 
-  /// Of (address, port, protocol) serialized as 16 address bytes, the port
-  /// little-endian and one protocol byte. Equal to Bytes() over those 19 bytes.
-  uint64_t Endpoint(const IpAddress& a, uint16_t port, uint8_t proto) const {
-    sip_internal::State s(k0_, k1_);
-    s.Absorb<1>(sip_internal::Load64(a.bytes().data()));
-    s.Absorb<1>(sip_internal::Load64(a.bytes().data() + 8));
-    s.Absorb<1>((uint64_t{19} << 56) | (uint64_t{proto} << 16) | port);
-    return s.Finish<3>();
-  }
-
  private:
   uint64_t k0_;
   uint64_t k1_;
@@ -124,6 +114,30 @@ inline uint64_t Mix64(uint64_t x) {
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
   return x;
+}
+
+/// The hash of an endpoint (address, port, protocol) from the keyed hash of
+/// its address. The port and protocol enter through a bijective mix of a
+/// value that is already secret, so choosing ports does not let a sender aim
+/// at buckets; it saves a SipHash per endpoint.
+inline uint64_t EndpointHash(uint64_t address_hash, uint16_t port, uint8_t proto) {
+  return Mix64(address_hash + ((uint64_t{port} << 8 | proto) + 1) * 0x9e3779b97f4a7c15ULL);
+}
+
+/// IpAddress predicates inline (ip_address.cc's are out of line, and these
+/// run several times per packet).
+inline bool IsV4(const IpAddress& a) {
+  const uint8_t* b = a.bytes().data();
+  uint64_t hi;
+  uint32_t mid;
+  std::memcpy(&hi, b, 8);
+  std::memcpy(&mid, b + 8, 4);
+  return hi == 0 && mid == 0xffff0000u;  // ::ffff:0:0/96, little-endian load
+}
+/// The IPv4 address in host order. REQUIRES: IsV4(a).
+inline uint32_t V4Bits(const IpAddress& a) {
+  const uint8_t* b = a.bytes().data();
+  return (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
 }
 
 }  // namespace portscope::detect
