@@ -114,9 +114,10 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
 
 // With the flow table full, each new attempt evicts the oldest waiting flow
 // and judges it, which reads that flow's bucket and its initiator's source. A
-// cursor kept kVictimLead flows behind the front of the waiting list (advanced
-// one flow per probe, since one is evicted per probe) prefetches those. It is
-// only a hint: when flows leave the list out of order the cursor is reset.
+// cursor kept about kVictimLead flows from the front of the waiting list (the
+// flow that will be evicted that many probes from now; it advances one flow
+// per probe as the front does) prefetches those. It is only a hint: when flows
+// leave the list out of order the cursor is reset to the front.
 void Engine::PrefetchVictim() {
   constexpr uint32_t kVictimLead = 12;
   if (!flows_.full()) return;

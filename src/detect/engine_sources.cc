@@ -1,9 +1,9 @@
 // Engine: the source table, evidence and the algorithms that read it (window
 // rules, TRW, watched ports), and the SYN fingerprints behind tool hints.
+#include "detect/engine.h"
+
 #include <algorithm>
 #include <cmath>
-
-#include "detect/engine.h"
 
 namespace portscope::detect {
 
