@@ -269,7 +269,8 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
                        a.ports_exact ? " " : "+", a.hosts_at_least, a.hosts_exact ? " " : "+", a.probes,
                        Iso(a.first_seen_us).substr(0, 19), alg);
     out += st.dim("    ports " + PortsText(a)) + "\n";
-    for (const auto& line : Split(detect::DescribeEvidence(a), '\n'))
+    const std::string evidence = detect::DescribeEvidence(a);
+    for (const auto& line : Split(evidence, '\n'))
       if (!line.empty()) out += st.dim("    " + std::string(line)) + "\n";
     if (std::string hint = detect::DescribeHint(a); !hint.empty()) out += "    " + st.yellow(hint) + "\n";
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/text.h"
+#include "cli/analyze_command.h"
 #include "cli/common.h"
 #include "cli/output.h"
 #include "cli/socket_commands.h"
@@ -326,7 +327,7 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
-         a == "listening";
+         a == "listening" || a == "analyze";
 }
 
 }  // namespace
@@ -399,6 +400,8 @@ int Main(int argc, char** argv) {
   AddWhoCommand(&app, &who_options);
   ListeningOptions listening_options;
   AddListeningCommand(&app, &listening_options);
+  AnalyzeOptions analyze_options;
+  AddAnalyzeCommand(&app, &analyze_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -434,6 +437,7 @@ int Main(int argc, char** argv) {
   if (db_info->parsed()) return RunDbInfo(db_info_common);
   if (app.got_subcommand("who")) return RunWho(who_options, LoadedRegistry().get());
   if (app.got_subcommand("listening")) return RunListening(listening_options, LoadedRegistry().get());
+  if (app.got_subcommand("analyze")) return RunAnalyze(analyze_options, LoadedRegistry().get());
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

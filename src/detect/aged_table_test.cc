@@ -1,0 +1,116 @@
+#include "detect/aged_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "detect/keyed_hash.h"
+
+namespace portscope::detect {
+namespace {
+
+struct Item {
+  uint64_t key = 0;
+  AgedLinks links;
+};
+
+using Table = AgedTable<Item, 2>;
+
+uint32_t Find(const Table& t, uint64_t key, uint64_t hash) {
+  return t.Find(hash, [key](const Item& i) { return i.key == key; });
+}
+
+TEST(AgedTable, MatchesAMapUnderRandomInsertsAndRemoves) {
+  Table table(1000);
+  std::map<uint64_t, uint32_t> model;  // key -> slot
+  std::mt19937_64 rng(5);
+  KeyedHash hash(9);
+  auto h = [&hash](uint64_t k) { return hash.Bytes(reinterpret_cast<const uint8_t*>(&k), sizeof k); };
+  for (int step = 0; step < 200000; ++step) {
+    const uint64_t key = rng() % 3000;
+    const uint32_t slot = Find(table, key, h(key));
+    const auto it = model.find(key);
+    ASSERT_EQ(slot == kNoSlot, it == model.end()) << "step " << step;
+    if (it != model.end()) {
+      ASSERT_EQ(slot, it->second);
+      if (rng() % 2) {
+        table.Remove(slot);
+        model.erase(it);
+      }
+    } else if (!table.full()) {
+      const uint32_t s = table.Insert(h(key), static_cast<uint32_t>(key % 2));
+      ASSERT_NE(s, kNoSlot);
+      table[s].key = key;
+      model[key] = s;
+    }
+    ASSERT_EQ(table.size(), model.size());
+  }
+}
+
+TEST(AgedTable, ListsKeepAgeOrderAndMoveToBackRefreshes) {
+  Table table(4);
+  uint32_t s[4];
+  for (uint64_t k = 0; k < 4; ++k) {
+    s[k] = table.Insert(k * 0x9e3779b97f4a7c15ULL, 0);
+    table[s[k]].key = k;
+  }
+  EXPECT_TRUE(table.full());
+  EXPECT_EQ(table[table.Front(0)].key, 0u);
+  table.MoveToBack(s[0], 0);
+  EXPECT_EQ(table[table.Front(0)].key, 1u);
+  table.MoveToBack(s[1], 1);
+  EXPECT_EQ(table[table.Front(0)].key, 2u);
+  EXPECT_EQ(table[table.Front(1)].key, 1u);
+  std::vector<uint64_t> order;
+  for (uint32_t i = table.Front(0); i != kNoSlot; i = table.Next(i)) order.push_back(table[i].key);
+  EXPECT_EQ(order, (std::vector<uint64_t>{2, 3, 0}));
+  table.Remove(s[3]);
+  EXPECT_FALSE(table.full());
+  EXPECT_EQ(table.size(), 3u);
+}
+
+TEST(AgedTable, CollidingHashesAreCappedNotUnbounded) {
+  // Every key on one bucket (what a keyed hash prevents): inserts beyond the
+  // probe cap fail instead of growing the chain.
+  Table table(1000);
+  int inserted = 0;
+  for (uint64_t k = 0; k < 100; ++k) {
+    const uint32_t s = table.Insert(42, 0);
+    if (s == kNoSlot) break;
+    table[s].key = k;
+    ++inserted;
+  }
+  EXPECT_EQ(inserted, static_cast<int>(kMaxProbeDistance));
+  EXPECT_EQ(Find(table, 5, 42) != kNoSlot, true);
+  EXPECT_EQ(Find(table, 500, 42), kNoSlot);
+}
+
+TEST(KeyedHash, SipHash24MatchesThePublishedVector) {
+  // Aumasson & Bernstein, "SipHash: a fast short-input PRF", appendix A:
+  // key 00..0f, message 00..0e.
+  uint8_t msg[15];
+  for (int i = 0; i < 15; ++i) msg[i] = static_cast<uint8_t>(i);
+  const uint64_t k0 = 0x0706050403020100ULL;
+  const uint64_t k1 = 0x0f0e0d0c0b0a0908ULL;
+  const uint64_t got = SipHash<2, 4>(k0, k1, msg, 15);
+  EXPECT_EQ(got, 0xa129ca6149be45e5ULL);
+}
+
+TEST(KeyedHash, FastPathsEqualTheGenericHash) {
+  const KeyedHash h(77);
+  const IpAddress a = *IpAddress::Parse("2001:db8::1");
+  EXPECT_EQ(h.Address(a), h.Bytes(a.bytes().data(), 16));
+  EXPECT_NE(EndpointHash(h.Address(a), 8016, 6), EndpointHash(h.Address(a), 8016, 17));
+  EXPECT_NE(EndpointHash(h.Address(a), 8016, 6), EndpointHash(h.Address(a), 8017, 6));
+  const IpAddress v4 = *IpAddress::Parse("192.0.2.7");
+  EXPECT_TRUE(IsV4(v4));
+  EXPECT_FALSE(IsV4(a));
+  EXPECT_EQ(V4Bits(v4), v4.v4());
+  EXPECT_TRUE(SameAddress(v4, IpAddress::V4(0xc0000207u)));
+  EXPECT_FALSE(SameAddress(v4, a));
+}
+
+}  // namespace
+}  // namespace portscope::detect

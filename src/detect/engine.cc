@@ -1,0 +1,345 @@
+// Engine: construction, the clock, scan lifecycle and alert emission. The
+// per-packet logic is in engine_packets.cc, per-source logic in
+// engine_sources.cc.
+#include "detect/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace portscope::detect {
+
+namespace {
+
+bool Ignorable(const IpAddress& a) {
+  if (IsV4(a)) {
+    const uint32_t v = V4Bits(a);
+    return v == 0 || (v >> 28) == 0xe || v == 0xffffffffu;  // unspecified, multicast, limited broadcast
+  }
+  return a.bytes()[0] == 0xff || a.is_unspecified();  // IPv6 multicast, ::
+}
+
+}  // namespace
+
+Engine::Engine(const Config& config, uint64_t seed)
+    : config_(config.Clamped()),
+      hash_(seed),
+      sources_(config_.max_sources),
+      flows_(config_.max_flows),
+      scans_(config_.max_scans),
+      scan_records_(MakeTableArray<ScanRecord>(config_.max_scans)),
+      watched_tcp_(65536 / 64),
+      watched_udp_(65536 / 64) {
+  for (uint16_t p : config_.watched_tcp_ports) watched_tcp_[p >> 6] |= uint64_t{1} << (p & 63);
+  for (uint16_t p : config_.watched_udp_ports) watched_udp_[p >> 6] |= uint64_t{1} << (p & 63);
+  const TrwParams& t = config_.trw;
+  trw_log_success_ = std::log(t.theta1 / t.theta0);
+  trw_log_failure_ = std::log((1 - t.theta1) / (1 - t.theta0));
+  trw_log_eta1_ = std::log(t.beta / t.alpha);
+  trw_log_eta0_ = std::log((1 - t.beta) / (1 - t.alpha));
+  fast_minimum_ = RuleMinimum(config_.fast);
+  slow_minimum_ = RuleMinimum(config_.slow);
+  tokens_ = config_.alert_burst;
+  last_dst_hash_ = hash_.Address(last_dst_);
+  UpdateTrwActive();
+  // A secret for the scans' host sets and sketches, derived from the key.
+  scan_secret_ = hash_.Address(IpAddress());
+}
+
+Counters Engine::counters() const {
+  Counters c = counters_;
+  c.sources_tracked = sources_.size();
+  c.flows_tracked = flows_.size();
+  c.scans_active = scans_.size();
+  return c;
+}
+
+size_t Engine::memory_bytes() const {
+  return sizeof(*this) + sources_.memory_bytes() + flows_.memory_bytes() + scans_.memory_bytes() +
+         scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
+}
+
+Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
+  const uint8_t proto = static_cast<uint8_t>(p.transport);
+  Hashes h;
+  h.source = hash_.Address(p.src);
+  // A canary sees few destinations (its own addresses): remember the last.
+  if (!SameAddress(p.dst, last_dst_)) {
+    last_dst_ = p.dst;
+    last_dst_hash_ = hash_.Address(p.dst);
+  }
+  h.src_endpoint = EndpointHash(h.source, p.sport, proto);
+  h.dst_endpoint = EndpointHash(last_dst_hash_, p.dport, proto);
+  h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
+  return h;
+}
+
+namespace {
+bool Hashed(const packet::Probe& p) {
+  return p.transport == packet::Transport::kTcp || p.transport == packet::Transport::kUdp;
+}
+}  // namespace
+
+void Engine::Process(const packet::Probe& p, AlertSink& sink) {
+  ProcessHashed(p, Hashed(p) ? HashProbe(p) : Hashes{}, sink);
+}
+
+// Three stages per probe: hash it and prefetch its two index buckets
+// kAhead probes early; prefetch the entries those buckets point at kAhead/2
+// probes early; process it. Each stage reads only lines an earlier stage
+// requested, so a probe's misses overlap with those of the next few.
+void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink) {
+  constexpr size_t kAhead = 8;
+  constexpr size_t kRing = 2 * kAhead;
+  Hashes ring[kRing];
+  const size_t n = probes.size();
+  auto prepare = [&](size_t i) {
+    if (!Hashed(probes[i])) return;
+    Hashes& h = ring[i % kRing];
+    h = HashProbe(probes[i]);
+    flows_.PrefetchBucket(h.flow);
+    sources_.PrefetchBucket(h.source);
+  };
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prepare(i);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) prepare(i + kAhead);
+    if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
+      const Hashes& h = ring[(i + kAhead / 2) % kRing];
+      flows_.PrefetchEntry(h.flow, 1);
+      sources_.PrefetchEntry(h.source, 2);
+    }
+    PrefetchVictim();
+    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
+  }
+}
+
+// With the flow table full, each new attempt evicts the oldest waiting flow
+// and judges it, which reads that flow's bucket and its initiator's source. A
+// cursor kept about kVictimLead flows from the front of the waiting list (the
+// flow that will be evicted that many probes from now; it advances one flow
+// per probe as the front does) prefetches those. It is only a hint: when flows
+// leave the list out of order the cursor is reset to the front.
+void Engine::PrefetchVictim() {
+  constexpr uint32_t kVictimLead = 12;
+  if (!flows_.full()) return;
+  uint32_t c = victim_cursor_;
+  if (victim_lead_ > 0) --victim_lead_;
+  if (!flows_.live(c) || flows_[c].links.list != kAwaiting || victim_lead_ == 0) {
+    c = flows_.Front(kAwaiting);
+    victim_lead_ = 0;
+  }
+  if (c == kNoSlot) return;
+  // The cursor's flow line was requested when the cursor reached it.
+  const FlowState& ready = flows_[c];
+  // Judging it reads the source's first two lines and, for evidence, its
+  // evidence ring (SourceState lines 4-7).
+  sources_.PrefetchSlot(ready.source_hint, 2);
+  sources_.PrefetchSlot(ready.source_hint, 4, 4);
+  flows_.PrefetchBucket(ready.links.hash_lo);
+  for (int step = 0; step < 2 && victim_lead_ < kVictimLead; ++step) {
+    const uint32_t next = flows_.Next(c);
+    if (next == kNoSlot) break;
+    c = next;
+    ++victim_lead_;
+    flows_.PrefetchSlot(c, 1);
+  }
+  victim_cursor_ = c;
+}
+
+void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
+  ++counters_.probes;
+  if (p.time_us < now_us_) ++counters_.time_regressions;
+  Advance(p.time_us, sink);
+  if (Ignorable(p.dst) || Ignorable(p.src)) {
+    ++counters_.ignored;
+    return;
+  }
+  switch (p.transport) {
+    case packet::Transport::kTcp:
+      ProcessTcp(p, h, sink);
+      break;
+    case packet::Transport::kUdp:
+      ProcessUdp(p, h, sink);
+      break;
+    case packet::Transport::kIcmp:
+    case packet::Transport::kIcmpv6:
+      ProcessIcmp(p, sink);
+      break;
+    default:
+      ++counters_.ignored;
+      break;
+  }
+}
+
+void Engine::Flush(uint64_t now_us, AlertSink& sink) {
+  Advance(now_us, sink);
+  Sweep(sink);
+  next_sweep_us_ = now_us_ + kSweepIntervalUs;
+}
+
+void Engine::Finish(AlertSink& sink) {
+  // Judge what is still waiting as if its time had run out.
+  while (flows_.Front(kAwaiting) != kNoSlot) Resolve(flows_.Front(kAwaiting), Outcome::kUnanswered, sink);
+  for (uint32_t f = flows_.Front(kOpen); f != kNoSlot;) {
+    const uint32_t next = flows_.Next(f);
+    if (flows_[f].stage == FlowStage::kSynAcked) Resolve(f, Outcome::kHalfOpen, sink);
+    f = next;
+  }
+  while (scans_.Front(0) != kNoSlot) EndScan(scans_.Front(0), EndReason::kFinished, sink);
+}
+
+void Engine::Advance(uint64_t time_us, AlertSink& sink) {
+  if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) {
+    // A gap longer than any flow may live (a capture resumed after days):
+    // judge every flow now, before its millisecond time stamp can wrap.
+    while (flows_.Front(kAwaiting) != kNoSlot) Resolve(flows_.Front(kAwaiting), Outcome::kUnanswered, sink);
+    while (flows_.Front(kOpen) != kNoSlot) {
+      const uint32_t f = flows_.Front(kOpen);
+      Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
+    }
+  }
+  now_us_ = std::max(now_us_, time_us);
+  now_ms_ = static_cast<uint32_t>(now_us_ / 1000);
+  ExpireFlows(sink);
+  if (now_us_ >= next_sweep_us_) {
+    Sweep(sink);
+    next_sweep_us_ = now_us_ + kSweepIntervalUs;
+  }
+}
+
+void Engine::Sweep(AlertSink& sink) {
+  for (uint32_t slot = scans_.Front(0); slot != kNoSlot;) {
+    const uint32_t next = scans_.Next(slot);
+    ScanRecord& r = scan_records_[slot];
+    const ScanActivity& act = scans_[slot];
+    // A scan ends after max(scan_end_idle, factor x mean gap) of silence, so
+    // that a slow scan is not cut into pieces between its probes.
+    const uint64_t span = act.last_seen_us - std::min(r.first_seen_us, act.last_seen_us);
+    const uint64_t mean_gap = act.probes > 1 ? span / (act.probes - 1) : 0;
+    const uint64_t idle_limit = std::min(
+        std::max(config_.scan_end_idle_us, mean_gap * config_.scan_end_gap_factor), config_.source_idle_timeout_us);
+    if (now_us_ >= act.last_seen_us + idle_limit) {
+      EndScan(slot, EndReason::kIdle, sink);
+    } else if (!r.announced) {
+      Announce(slot, sink);
+    } else if (config_.update_interval_us != 0 && r.dirty &&
+               now_us_ >= r.last_emit_us + config_.update_interval_us && TakeToken()) {
+      Emit(slot, AlertPhase::kUpdated, EndReason::kNone, sink);
+    }
+    slot = next;
+  }
+  ExpireSources(sink);
+}
+
+uint32_t Engine::OpenScan(uint32_t source, Algorithm algorithm, AlertSink& sink) {
+  if (scans_.full()) {
+    // The least recently active scan goes (the list is kept in activity
+    // order on the compact ScanActivity array).
+    const uint32_t victim = scans_.Front(0);
+    ++counters_.scans_evicted;
+    EndScan(victim, EndReason::kEvicted, sink);
+  }
+  SourceState& s = sources_[source];
+  const uint32_t slot = scans_.Allocate(0);
+  ScanRecord& r = scan_records_[slot];
+  ResetScan(r, next_scan_id_++, s.addr, scan_secret_);
+  r.first_seen_us = EarliestEvidence(s, s.last_probe_us);
+  scans_[slot].last_seen_us = s.last_probe_us;
+  scans_[slot].probes = s.probes;
+  r.lost_before_start = s.evidence_lost != 0;
+  r.algorithms = static_cast<uint8_t>(algorithm);
+  r.first_algorithm = algorithm;
+  for (int c = 0; c < kProbeClassCount; ++c) r.class_counts[c] = s.class_counts[c];
+  for (uint32_t i = 0; i < s.evidence_size; ++i) {
+    const EvidenceItem& e = s.evidence[i];
+    if (e.proto & kHostIsV6) {
+      AddTarget(r, e.host_key, nullptr, e.port);
+    } else {
+      const IpAddress host = IpAddress::V4(e.host_key);
+      AddTarget(r, e.host_key, &host, e.port);
+    }
+  }
+  s.scan = slot;
+  ++counters_.scans_started;
+  return slot;
+}
+
+void Engine::Announce(uint32_t scan, AlertSink& sink) {
+  if (TakeToken()) {
+    Emit(scan, AlertPhase::kStarted, EndReason::kNone, sink);
+  } else {
+    ++counters_.alerts_deferred;
+  }
+}
+
+void Engine::EndScan(uint32_t scan, EndReason reason, AlertSink& sink) {
+  ScanRecord& r = scan_records_[scan];
+  // A scan whose "started" was never sent reports once, as ended, if the
+  // rate limit allows; one that was announced always gets its end.
+  if (r.announced || TakeToken()) {
+    Emit(scan, AlertPhase::kEnded, reason, sink);
+  } else {
+    ++counters_.alerts_dropped;
+  }
+  const uint32_t source = FindSource(r.source);
+  if (source != kNoSlot && sources_[source].scan == scan) {
+    sources_[source].scan = kNoSlot;
+    // A scan that ended needs new evidence to start another. One evicted to
+    // make room keeps its source's fired rules, so that under a flood of
+    // scanners the same sources do not reopen scans in turn.
+    if (reason != EndReason::kEvicted) {
+      ClearScanState(sources_[source]);
+    } else {
+      sources_[source].fired = kFiredFast | kFiredSlow | kFiredTrw;
+    }
+  }
+  scans_.Free(scan);
+}
+
+void Engine::Emit(uint32_t scan, AlertPhase phase, EndReason reason, AlertSink& sink) {
+  SyncScan(scan);
+  ScanRecord& r = scan_records_[scan];
+  r.last_seen_us = scans_[scan].last_seen_us;
+  r.probes = scans_[scan].probes;
+  Alert a;
+  FillAlert(r, config_.fast, a);
+  a.phase = phase;
+  a.end_reason = reason;
+  r.announced = true;
+  r.dirty = false;
+  r.last_emit_us = now_us_;
+  switch (phase) {
+    case AlertPhase::kStarted: ++counters_.alerts_started; break;
+    case AlertPhase::kUpdated: ++counters_.alerts_updated; break;
+    case AlertPhase::kEnded: ++counters_.alerts_ended; break;
+  }
+  sink.OnAlert(a);
+}
+
+// Token bucket (scanlogd's log flood limit, deterministic in engine time).
+bool Engine::TakeToken() {
+  if (now_us_ > tokens_at_us_) {
+    const double refill = static_cast<double>(now_us_ - tokens_at_us_) * config_.alerts_per_minute / kMinuteUs;
+    tokens_ = std::min<double>(config_.alert_burst, tokens_ + refill);
+    tokens_at_us_ = now_us_;
+  }
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
+void Engine::SyncScan(uint32_t scan) {
+  ScanRecord& r = scan_records_[scan];
+  const uint32_t source = FindSource(r.source);
+  if (source == kNoSlot) return;
+  const SourceState& s = sources_[source];
+  r.syn_checked = s.syn_checked;
+  r.masscan_matches = s.masscan_matches;
+  r.nmap_matches = s.nmap_matches;
+  r.zmap_matches = s.zmap_matches;
+  r.same_sport = s.same_sport;
+  if (TrwActive()) {
+    r.trw_now = TrwEvidence{std::exp(s.trw_log_ratio), std::exp(trw_log_eta1_), s.trw_failures, s.trw_successes};
+  }
+}
+
+}  // namespace portscope::detect

@@ -1,0 +1,160 @@
+// Acceptance tests of `portscope analyze` on the team's own captures
+// (tests/captures/, made by make-captures.sh in network namespaces: real nmap
+// and masscan scans, and benign HTTP and DNS traffic) and on a masscan
+// capture made elsewhere (../shared/data/pcaps).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/text.h"
+#include "run_binary.h"
+
+namespace portscope {
+namespace {
+
+using nlohmann::json;
+using testing::RunPortscope;
+
+const std::string kCaptures = std::string(PORTSCOPE_SOURCE_DIR) + "/tests/captures/";
+
+struct Expected {
+  std::string file, source, kind;
+  int distinct_ports = 0;
+  int open_ports = 0;  // ports that answered like a real service: not scan evidence
+};
+
+std::vector<Expected> LoadExpected() {
+  std::vector<Expected> out;
+  std::ifstream in(kCaptures + "expected.tsv");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    auto f = Split(line, '\t');
+    if (f.size() < 5) continue;
+    Expected e{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::stoi(std::string(f[3])), 0};
+    // notes: "...; open=22,80,443; ..." (open|filtered ports gave no answer: still evidence)
+    for (auto part : Split(f[4], ';')) {
+      part = Trim(part);
+      if (part.starts_with("open=") && part != "open=-") e.open_ports = static_cast<int>(Split(part.substr(5), ',').size());
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+TEST(Analyze, EveryScanInTheTeamsCapturesIsFoundWithItsSourceAndTypeAndBenignTrafficIsNot) {
+  auto expected = LoadExpected();
+  ASSERT_GE(expected.size(), 11u);
+  for (const Expected& e : expected) {
+    auto r = RunPortscope({"analyze", "--json", kCaptures + e.file});
+    ASSERT_EQ(r.exit_code, 0) << e.file << ": " << r.err;
+    json j = json::parse(r.out);
+    EXPECT_GT(j["summary"]["probes"].get<int>(), 0) << e.file;
+    EXPECT_TRUE(j["summary"]["two_way"].get<bool>()) << e.file;
+    if (e.kind == "none") {
+      EXPECT_TRUE(j["alerts"].empty()) << e.file << ": " << j["alerts"].dump();
+      continue;
+    }
+    ASSERT_EQ(j["alerts"].size(), 1u) << e.file << ": " << j["alerts"].dump();
+    const json& a = j["alerts"][0];
+    EXPECT_EQ(a["source"], e.source) << e.file;
+    EXPECT_EQ(a["kind"], e.kind) << e.file;
+    EXPECT_EQ(a["host_count"], 1) << e.file;
+    EXPECT_GE(a["port_count"].get<int>(), e.distinct_ports - e.open_ports) << e.file;
+    EXPECT_LE(a["port_count"].get<int>(), e.distinct_ports) << e.file;
+    for (const char* k : {"ports", "hosts", "first_seen", "last_seen", "probes", "algorithm", "shape"})
+      EXPECT_TRUE(a.contains(k)) << k;
+  }
+}
+
+TEST(Analyze, ToolHintsNameMasscanAndNmapAsLikely) {
+  auto m = json::parse(RunPortscope({"analyze", "--json", kCaptures + "masscan-syn.pcap"}).out);
+  EXPECT_TRUE(m["alerts"][0]["likely"].get<std::string>().starts_with("likely masscan")) << m["alerts"][0]["likely"];
+  auto n = json::parse(RunPortscope({"analyze", "--json", kCaptures + "nmap-sS.pcap"}).out);
+  EXPECT_TRUE(n["alerts"][0]["likely"].get<std::string>().starts_with("likely nmap")) << n["alerts"][0]["likely"];
+  auto t = json::parse(RunPortscope({"analyze", "--json", kCaptures + "nmap-sT.pcap"}).out);
+  EXPECT_TRUE(t["alerts"][0]["likely"].is_null());  // a connect scan uses the OS's own SYNs
+}
+
+TEST(Analyze, TheSharedMasscanCaptureIsOneSynScanOver1001Ports) {
+  std::string shared = testing::SharedDir();
+  if (shared.empty()) GTEST_SKIP() << "../shared not found";
+  auto r = RunPortscope({"analyze", "--json", shared + "/data/pcaps/masscan_tcp_0-1000.pcap"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["summary"]["packets"], 1005);
+  EXPECT_EQ(j["summary"]["sources"], 1);
+  ASSERT_EQ(j["alerts"].size(), 1u);
+  const json& a = j["alerts"][0];
+  EXPECT_EQ(a["source"], "172.31.15.102");
+  EXPECT_EQ(a["kind"], "syn");
+  EXPECT_EQ(a["port_count"], 1001);
+  EXPECT_EQ(a["host_count"], 1);
+  EXPECT_EQ(a["hosts"][0], "198.124.152.15");
+}
+
+TEST(Analyze, SeveralFilesAndStdinAndAHumanSummary) {
+  std::string bytes = testing::ReadFileOrDie(kCaptures + "nmap-sX.pcap");
+  auto s = RunPortscope({"analyze", "--json", "-"}, {}, bytes);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(json::parse(s.out)["alerts"][0]["kind"], "xmas");
+  auto two = RunPortscope({"analyze", kCaptures + "benign.pcap", kCaptures + "nmap-sN.pcap"});
+  ASSERT_EQ(two.exit_code, 0);
+  EXPECT_NE(two.out.find("null"), std::string::npos) << two.out;
+  EXPECT_NE(two.out.find("both directions seen"), std::string::npos);
+  EXPECT_NE(two.out.find("rejected frames: 2 not_ip"), std::string::npos) << two.out;  // nmap's ARP
+}
+
+TEST(Analyze, WatchedPortsAlertOnOneTouchAndThresholdsComeFromFlagsOrConfig) {
+  // The benign capture's HTTP client becomes an event when port 80 is a canary port.
+  auto w = json::parse(RunPortscope({"analyze", "--json", "--watch", "80/tcp", kCaptures + "benign.pcap"}).out);
+  ASSERT_FALSE(w["alerts"].empty());
+  EXPECT_EQ(w["alerts"][0]["algorithm"], "watched-port");
+  std::string dir = testing::MakeTempDir("analyze-config");
+  std::ofstream(dir + "/c.toml") << "[detect]\nfast_ports = 16\nslow_ports = 16\ntrw = false\n";
+  auto c = json::parse(RunPortscope({"analyze", "--json", "--config", dir + "/c.toml", kCaptures + "nmap-T1.pcap"}).out);
+  EXPECT_TRUE(c["alerts"].empty());  // 5 ports cannot reach 16
+}
+
+TEST(Analyze, BadInputIsExit2WithOneMessage) {
+  std::string dir = testing::MakeTempDir("analyze-bad");
+  std::ofstream(dir + "/not.pcap") << "this is not a capture\n";
+  std::ofstream(dir + "/bad.toml") << "[detect]\nfast_portz = 3\n";
+  std::ofstream(dir + "/broken.toml") << "[detect\n";
+  struct Case {
+    std::vector<std::string> args;
+    std::string want;
+  } cases[] = {
+      {{"analyze", "/nonexistent.pcap"}, "/nonexistent.pcap"},
+      {{"analyze", dir + "/not.pcap"}, "not.pcap"},
+      {{"analyze", "--config", dir + "/bad.toml", kCaptures + "benign.pcap"}, "unknown key"},
+      {{"analyze", "--config", dir + "/broken.toml", kCaptures + "benign.pcap"}, "broken.toml:"},
+      {{"analyze", "--fast-window", "5x", kCaptures + "benign.pcap"}, "bad duration"},
+      {{"analyze", "--watch", "99999", kCaptures + "benign.pcap"}, "out of range"},
+      {{"analyze"}, "files is required"},
+  };
+  for (const auto& c : cases) {
+    auto r = RunPortscope(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find(c.want), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndSaysItIsIncomplete) {
+  std::string bytes = testing::ReadFileOrDie(kCaptures + "nmap-sS.pcap");
+  std::string dir = testing::MakeTempDir("analyze-cut");
+  std::ofstream(dir + "/cut.pcap", std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3 + 7);
+  auto r = RunPortscope({"analyze", "--json", dir + "/cut.pcap"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_FALSE(j["summary"]["complete"].get<bool>());
+  EXPECT_FALSE(j["summary"]["notes"].empty());
+  EXPECT_GT(j["summary"]["packets"].get<int>(), 100);
+}
+
+}  // namespace
+}  // namespace portscope
