@@ -238,8 +238,9 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   }
   const Style st = o.common.MakeStyle();
   std::string out;
-  out += fmt::format("{} packets, {} probes from {} sources, {} to {} ({:.1f} s){}\n", WithCommas(total.packets),
-                     WithCommas(total.probes), WithCommas(c.sources_created), Iso(total.first_time_us),
+  out += fmt::format("{} packets, {} probes from {} source{}, {} to {} ({:.1f} s){}\n", WithCommas(total.packets),
+                     WithCommas(total.probes), WithCommas(c.sources_created), c.sources_created == 1 ? "" : "s",
+                     Iso(total.first_time_us),
                      Iso(total.last_time_us), static_cast<double>(total.span_us()) / 1e6,
                      c.two_way ? "; both directions seen" : "; one direction only (no TRW)");
   std::string rejects;
