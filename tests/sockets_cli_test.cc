@@ -363,3 +363,54 @@ TEST(Listening, AllNetnsFindsAListenerInAnotherNamespace) {
 
 }  // namespace
 }  // namespace portscope
+
+namespace portscope {
+namespace {
+
+// Without root, another user's process is hidden: the socket still shows,
+// flagged no-process, and portscope says once why.
+TEST(Who, AnUnprivilegedUserSeesTheSocketButNotAnotherUsersProcess) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run portscope as another user";
+  if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) not installed";
+  TestSocket l(AF_INET, SOCK_STREAM, "127.0.0.1");
+  const std::string port = std::to_string(l.port());
+  // The binary must be reachable by nobody: it is, under /work or /tmp; the
+  // test runs it through setpriv with uid and gid 65534.
+  int out[2], err[2];
+  ASSERT_EQ(pipe(out), 0);
+  ASSERT_EQ(pipe(err), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execl("/usr/bin/setpriv", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", PORTSCOPE_BINARY,
+          "who", "--json", port.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  std::string o, e;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) o.append(buf, static_cast<size_t>(n));
+  while ((n = read(err[0], buf, sizeof buf)) > 0) e.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << e;
+  if (WEXITSTATUS(status) == 127 || o.empty()) GTEST_SKIP() << "binary not runnable as nobody here: " << e;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << e;
+  json j = json::parse(o);
+  ASSERT_EQ(j["sockets"].size(), 1u) << o;
+  EXPECT_TRUE(j["sockets"][0]["processes"].empty());
+  const auto& flags = j["sockets"][0]["flags"];
+  EXPECT_NE(std::find(flags.begin(), flags.end(), "no-process"), flags.end());
+  EXPECT_FALSE(j["privileged"].get<bool>());
+  EXPECT_GT(j["incomplete"].get<int>(), 0);
+  EXPECT_EQ(std::count(e.begin(), e.end(), '\n'), 1) << e;  // said once
+  EXPECT_TRUE(Has(e, "not running as root")) << e;
+}
+
+}  // namespace
+}  // namespace portscope
