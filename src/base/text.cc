@@ -49,13 +49,20 @@ std::optional<uint32_t> ParseUint(std::string_view s, uint32_t max) {
   return static_cast<uint32_t>(v);
 }
 
+// ASCII case folding, inline: registry text and queries are ASCII, and
+// libc's tolower() is a locale-aware call per character (it was a third of
+// `portscope search`'s instructions).
+static inline char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = Fold(c);
   return out;
 }
 
-static char Fold(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -68,9 +75,12 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
   const char first = Fold(needle[0]);
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+  const size_t last = haystack.size() - needle.size();
+  for (size_t i = 0; i <= last; ++i) {
     if (Fold(haystack[i]) != first) continue;
-    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
+    size_t k = 1;
+    while (k < needle.size() && Fold(haystack[i + k]) == Fold(needle[k])) ++k;
+    if (k == needle.size()) return true;
   }
   return false;
 }

@@ -18,9 +18,10 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 std::vector<std::string_view> SplitWhitespace(std::string_view s);
 /// Parses a decimal number in [0, max] with no sign, no spaces and no junk.
 std::optional<uint32_t> ParseUint(std::string_view s, uint32_t max);
-std::string ToLower(std::string_view s);
+std::string ToLower(std::string_view s);  // ASCII letters only
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 /// Makes untrusted bytes safe to print on a terminal or in a log line: control
 /// characters, DEL, backslash and invalid UTF-8 become \xNN escapes; valid

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "packet/capture.h"
+#include "packet/libpcap_loader.h"
 
 namespace portscope::packet {
 
@@ -22,8 +23,8 @@ namespace {
 class PcapSource final : public CaptureSource {
  public:
   PcapSource(pcap_t* pcap, std::string name)
-      : pcap_(pcap), name_(std::move(name)), link_(static_cast<LinkType>(pcap_datalink(pcap))) {}
-  ~PcapSource() override { pcap_close(pcap_); }
+      : pcap_(pcap), name_(std::move(name)), link_(static_cast<LinkType>(LoadPcap()->datalink(pcap))) {}
+  ~PcapSource() override { LoadPcap()->close(pcap_); }
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
 
@@ -32,7 +33,7 @@ class PcapSource final : public CaptureSource {
   Result<bool> Next(Frame* frame) override {
     pcap_pkthdr* header = nullptr;
     const u_char* data = nullptr;
-    const int rc = pcap_next_ex(pcap_, &header, &data);
+    const int rc = LoadPcap()->next_ex(pcap_, &header, &data);
     if (rc == 1) {
       frame->link = link_;
       // Unsigned arithmetic: a hostile pcapng timestamp can put any value in
@@ -44,7 +45,7 @@ class PcapSource final : public CaptureSource {
       return true;
     }
     if (rc == PCAP_ERROR_BREAK) return false;  // end of a savefile
-    return Status::Corrupt(name_ + ": " + pcap_geterr(pcap_));
+    return Status::Corrupt(name_ + ": " + LoadPcap()->geterr(pcap_));
   }
 
  private:
@@ -55,9 +56,14 @@ class PcapSource final : public CaptureSource {
 
 // Takes ownership of `file` (closed on failure too).
 Result<std::unique_ptr<CaptureSource>> OpenStream(FILE* file, const std::string& name) {
+  std::string why;
+  if (!LoadPcap(&why)) {
+    if (file != stdin) std::fclose(file);
+    return Status::IoError(why);
+  }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pcap =
-      pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+      LoadPcap()->fopen_offline(file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
   if (pcap == nullptr) {
     if (file != stdin) std::fclose(file);
     return Status::Corrupt(name + ": not a readable pcap or pcapng file: " + errbuf);
@@ -77,10 +83,10 @@ class PcapWriter final : public CaptureWriter {
         temp_path_(std::move(temp_path)) {}
   ~PcapWriter() override {
     if (dumper_ != nullptr) {
-      pcap_dump_close(dumper_);
+      LoadPcap()->dump_close(dumper_);
       if (!temp_path_.empty()) unlink(temp_path_.c_str());
     }
-    pcap_close(dead_);
+    LoadPcap()->close(dead_);
   }
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;
@@ -98,16 +104,16 @@ class PcapWriter final : public CaptureWriter {
     const size_t held = frame.bytes.size();
     header.caplen = static_cast<bpf_u_int32>(held < snaplen_ ? held : snaplen_);
     header.len = static_cast<bpf_u_int32>(frame.wire_len > held ? frame.wire_len : held);
-    pcap_dump(reinterpret_cast<u_char*>(dumper_), &header, frame.bytes.data());
-    if (std::ferror(pcap_dump_file(dumper_))) return Status::PosixError("write " + path_, errno);
+    LoadPcap()->dump(reinterpret_cast<u_char*>(dumper_), &header, frame.bytes.data());
+    if (std::ferror(LoadPcap()->dump_file(dumper_))) return Status::PosixError("write " + path_, errno);
     return Status::Ok();
   }
 
   Status Close() override {
     if (dumper_ == nullptr) return Status::InvalidArgument(path_ + ": writer is closed");
-    const bool flushed = pcap_dump_flush(dumper_) == 0 && !std::ferror(pcap_dump_file(dumper_));
+    const bool flushed = LoadPcap()->dump_flush(dumper_) == 0 && !std::ferror(LoadPcap()->dump_file(dumper_));
     const int flush_errno = errno;
-    pcap_dump_close(dumper_);
+    LoadPcap()->dump_close(dumper_);
     dumper_ = nullptr;
     if (temp_path_.empty()) {
       return flushed ? Status::Ok() : Status::PosixError("write " + path_, flush_errno);
@@ -137,9 +143,10 @@ class PcapWriter final : public CaptureWriter {
 
 std::string LinkTypeDescription(LinkType link) {
   const int dlt = static_cast<int>(link);
-  const char* name = pcap_datalink_val_to_name(dlt);
+  if (!LoadPcap()) return "DLT " + std::to_string(dlt);
+  const char* name = LoadPcap()->datalink_val_to_name(dlt);
   if (name == nullptr) return "DLT " + std::to_string(dlt);
-  const char* description = pcap_datalink_val_to_description(dlt);
+  const char* description = LoadPcap()->datalink_val_to_description(dlt);
   return description ? std::string(name) + " (" + description + ")" : std::string(name);
 }
 
@@ -168,14 +175,16 @@ Result<std::unique_ptr<CaptureWriter>> OpenPcapWriter(const std::string& path, L
   if (snaplen == 0 || snaplen > 262144) {
     return Status::InvalidArgument("snaplen must be 1 to 262144, not " + std::to_string(snaplen));
   }
-  pcap_t* dead = pcap_open_dead_with_tstamp_precision(
+  std::string why;
+  if (!LoadPcap(&why)) return Status::IoError(why);
+  pcap_t* dead = LoadPcap()->open_dead(
       static_cast<int>(link), static_cast<int>(snaplen), PCAP_TSTAMP_PRECISION_MICRO);
   if (dead == nullptr) return Status::IoError("pcap_open_dead failed");
   const std::string temp_path = path == "-" ? std::string() : path + ".partial";
-  pcap_dumper_t* dumper = pcap_dump_open(dead, path == "-" ? "-" : temp_path.c_str());
+  pcap_dumper_t* dumper = LoadPcap()->dump_open(dead, path == "-" ? "-" : temp_path.c_str());
   if (dumper == nullptr) {
-    Status status = Status::IoError(path + ": " + pcap_geterr(dead));
-    pcap_close(dead);
+    Status status = Status::IoError(path + ": " + LoadPcap()->geterr(dead));
+    LoadPcap()->close(dead);
     return status;
   }
   return std::unique_ptr<CaptureWriter>(

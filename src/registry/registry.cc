@@ -221,12 +221,15 @@ bool CitesRfc(std::string_view reference, std::string_view rfc) {
   return false;
 }
 
+// `word` is lower case; `text` any case. No allocation: it runs over every
+// description for every search.
 bool ContainsWord(std::string_view text, std::string_view word) {
-  std::string t = ToLower(text);
-  for (size_t pos = t.find(word); pos != std::string::npos; pos = t.find(word, pos + 1)) {
-    bool start_ok = pos == 0 || !std::isalnum(static_cast<unsigned char>(t[pos - 1]));
+  auto alnum = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (size_t pos = 0; pos + word.size() <= text.size(); ++pos) {
+    if (!EqualsIgnoreCase(text.substr(pos, word.size()), word)) continue;
+    bool start_ok = pos == 0 || !alnum(text[pos - 1]);
     size_t end = pos + word.size();
-    bool end_ok = end == t.size() || !std::isalnum(static_cast<unsigned char>(t[end]));
+    bool end_ok = end == text.size() || !alnum(text[end]);
     if (start_ok && end_ok) return true;
   }
   return false;
@@ -256,15 +259,21 @@ std::vector<SearchHit> Registry::Search(std::string_view text,
     if (number && r.port_lo <= *number && *number <= r.port_hi) return 0;
     if (!rfc.empty()) return CitesRfc(l.Str(r.reference), rfc) ? 1 : -1;
     if (r.status != EntryStatus::kAssigned) return -1;
-    if (EqualsIgnoreCase(name, q)) return 0;
+    // Every score below needs the query inside one of these fields: test
+    // that first, once per field, and most rows are done.
     std::string_view aliases = l.Str(r.aliases);
-    for (auto a : SplitWhitespace(aliases))
-      if (EqualsIgnoreCase(a, q)) return 1;
-    if (ToLower(name).starts_with(q)) return 2;
-    if (ContainsIgnoreCase(name, q) || ContainsIgnoreCase(aliases, q)) return 3;
+    const bool in_name = ContainsIgnoreCase(name, q);
+    const bool in_aliases = !aliases.empty() && ContainsIgnoreCase(aliases, q);
+    const bool in_desc = ContainsIgnoreCase(desc, q);
+    if (!in_name && !in_aliases && !in_desc) return ContainsIgnoreCase(l.Str(r.assignee), q) ? 5 : -1;
+    if (in_name && EqualsIgnoreCase(name, q)) return 0;
+    if (in_aliases)
+      for (auto a : SplitWhitespace(aliases))
+        if (EqualsIgnoreCase(a, q)) return 1;
+    if (in_name && StartsWithIgnoreCase(name, q)) return 2;
+    if (in_name || in_aliases) return 3;
     if (ContainsWord(desc, q)) return 4;
-    if (ContainsIgnoreCase(desc, q) || ContainsIgnoreCase(l.Str(r.assignee), q)) return 5;
-    return -1;
+    return 5;
   };
   for (SourceKind kind : {SourceKind::kIana, SourceKind::kEtcServices}) {
     const LayerView* l = layer(kind);
@@ -285,11 +294,11 @@ std::vector<SearchHit> Registry::Search(std::string_view text,
     for (const FrequencyRecord& r : nmap->frequencies) {
       std::string_view name = nmap->Str(r.name);
       if (name.empty()) continue;
-      int score = number                        ? (r.port == *number ? 0 : -1)
-                  : EqualsIgnoreCase(name, q)   ? 0
-                  : ToLower(name).starts_with(q) ? 2
-                  : ContainsIgnoreCase(name, q) ? 3
-                                                : -1;
+      int score = number                          ? (r.port == *number ? 0 : -1)
+                  : !ContainsIgnoreCase(name, q)  ? -1
+                  : EqualsIgnoreCase(name, q)     ? 0
+                  : StartsWithIgnoreCase(name, q) ? 2
+                                                  : 3;
       if (score < 0) continue;
       // Skip when another source already names this port so (keys compare text).
       if (best.count(std::make_tuple(r.port, r.proto, name))) continue;
