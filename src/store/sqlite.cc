@@ -58,6 +58,10 @@ std::string_view Statement::Blob(int col) const {
 }
 
 Status Connection::Open(const std::string& path, int flags) {
+  // Memory statistics take a global mutex on every allocation; portscope
+  // never reads them. Only possible before SQLite initializes (else a no-op).
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kConfigured;
   Close();
   path_ = path;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);

@@ -274,9 +274,12 @@ bool SyslogSink::Send(const std::string& msg, int* err) {
   }
   if (send(fd_, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(msg.size())) return true;
   *err = errno;
-  // A slow receiver (EAGAIN, ENOBUFS) keeps its socket; a vanished one
-  // (ECONNREFUSED, ENOTCONN, a UNIX socket re-created) gets a new one later.
-  if (*err != EAGAIN && *err != EWOULDBLOCK && *err != ENOBUFS) {
+  // A slow receiver (EAGAIN, ENOBUFS) keeps its socket, and so does a UDP
+  // one that answered a datagram with ICMP port unreachable (ECONNREFUSED:
+  // it may be restarting); a vanished UNIX socket (ECONNREFUSED, ENOTCONN,
+  // re-created at the same path) gets a new one later.
+  bool transient = *err == EAGAIN || *err == EWOULDBLOCK || *err == ENOBUFS || (!unix_ && *err == ECONNREFUSED);
+  if (!transient) {
     close(fd_);
     fd_ = -1;
   }

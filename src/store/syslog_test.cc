@@ -279,6 +279,47 @@ TEST(SyslogSink, DeliversOverUdpOnLoopback) {
   ASSERT_TRUE(SyslogSink::Open(o).ok());
 }
 
+TEST(SyslogSink, UdpReceiverThatRestartsGetsMessagesAgainAtOnce) {
+  auto bind_udp = [](uint16_t port) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(port);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    return std::make_pair(std::make_unique<Receiver>(fd), ntohs(sa.sin_port));
+  };
+  auto [rx, port] = bind_udp(0);
+  SyslogOptions o;
+  o.target = "127.0.0.1:" + std::to_string(port);
+  auto sink = SyslogSink::Open(o);
+  ASSERT_TRUE(sink.ok());
+  ASSERT_TRUE((*sink)->Write(SampleBatch()).ok());
+  ExpectSample(rx->Take(4));
+  rx.reset();  // the port answers with ICMP port unreachable now
+  Batch many;
+  for (int i = 0; i < 50; ++i) many.events.push_back(MakeEvent(kT0, "203.0.113.5", 80));
+  for (int i = 0; i < 5 && (*sink)->dropped() == 0; ++i) {
+    (void)(*sink)->Write(many);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT((*sink)->dropped(), 0u);
+  auto again = bind_udp(port);
+  ASSERT_EQ(again.second, port);
+  // No reconnect pause for UDP: at most an error already queued on the
+  // socket costs the first message.
+  bool ok = false;
+  for (int i = 0; i < 3 && !ok; ++i) ok = (*sink)->Write(SampleBatch()).ok();
+  ASSERT_TRUE(ok);
+  auto got = again.first->Take(100, 300);
+  ASSERT_GE(got.size(), 4u);
+  ExpectSample(std::vector<std::string>(got.end() - 4, got.end()));
+}
+
 TEST(SyslogSink, SlowOrMissingReceiverCostsCountedDropsNeverABlock) {
   ScratchDir dir;
   std::string path = dir.path("slow.sock");
