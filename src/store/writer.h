@@ -16,6 +16,17 @@
 //
 // Thread safety: Enqueue, Flush, stats and Close may be called from any
 // thread. The sinks are used by the writer thread only (after Start).
+//
+// Typical use (the canary):
+//   store::OpenOptions oo;  // write, create, move_aside_damaged, sensor
+//   auto db = store::Database::Open(store::DefaultDatabasePath(), oo);
+//   auto json = store::JsonLinesSink::Open("-", {.hostname = host});
+//   store::Writer writer(store::WriterOptions{}, {db->get(), json->get()});
+//   writer.Start();
+//   writer.Enqueue(event);  // from the listener loop, for every probe
+//   writer.Enqueue(alert);  // from the detector's AlertSink
+//   writer.Close();         // on SIGTERM: writes what is queued
+// and show writer.stats() (drops, evictions, last_error) on /metrics.
 #ifndef PORTSCOPE_STORE_WRITER_H_
 #define PORTSCOPE_STORE_WRITER_H_
 
