@@ -185,6 +185,8 @@ void Writer::Run() {
       stats_.events_committed += batch_.events.size();
       stats_.alerts_committed += batch_.alerts.size();
       stats_.summaries_written += batch_.summaries.size();
+    } else {
+      stats_.events_lost += batch_.events.size();
     }
     if (!batch_.empty()) ++stats_.batches;
     stats_.counters.sink_errors += errors;

@@ -69,6 +69,7 @@ struct WriterStats {
   uint64_t events_committed = 0;  // events in batches the first sink wrote
   uint64_t alerts_committed = 0;
   uint64_t summaries_written = 0;
+  uint64_t events_lost = 0;  // in batches the first sink failed to write (disk full, ...)
   uint64_t batches = 0;
   uint64_t sources_tracked = 0;
   std::string last_error;  // the latest sink failure, "" when none

@@ -169,6 +169,8 @@ TEST(Writer, SinkFailuresAreCountedAndReportedWhileOthersCarryOn) {
   ASSERT_TRUE(w2.Enqueue(MakeEvent(kT0, "203.0.113.1", 80)));
   EXPECT_FALSE(w2.Flush().ok());
   EXPECT_EQ(w2.stats().events_committed, 0u);
+  EXPECT_EQ(w2.stats().events_lost, 1u);
+  EXPECT_EQ(w.stats().events_lost, 0u);
 }
 
 TEST(Writer, CloseWritesEverythingFinishesSummariesAndRefusesMore) {
