@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <variant>
 
 #include "store/database.h"
@@ -44,6 +45,12 @@ namespace {
 
 using internal::IpBlob;
 using internal::IpFromBlob;
+
+struct IpHash {
+  size_t operator()(const IpAddress& a) const {
+    return std::hash<std::string_view>()(IpBlob(a));
+  }
+};
 
 // A WHERE clause and the values for its ?N, bound in order.
 struct Where {
@@ -264,34 +271,53 @@ Result<Report> Database::BuildReport(const ReportQuery& q) {
     return step;
   };
 
-  // Totals.
-  st = run("SELECT action = 'summary', count(*), sum(count) FROM events" + ew.sql +
-               " GROUP BY action = 'summary'",
-           ew, [&](const sql::Statement& s) {
-             if (s.Int(0)) {
-               r.summary_rows = s.U64(1);
-               r.probes_summarized = s.U64(2);
+  // One pass over the window's rows (in time order, so the table is read
+  // nearly sequentially) gives the totals, per-source and per-port counts
+  // and the timeline; separate GROUP BY queries would each read it again.
+  struct SourceAcc {
+    uint64_t probes = 0, first_us = UINT64_MAX, last_us = 0;
+  };
+  std::unordered_map<IpAddress, SourceAcc, IpHash> by_source;
+  std::unordered_map<uint32_t, uint64_t> by_port;  // port << 8 | transport -> stored probes
+  st = run("SELECT src, dport, transport, action = 'summary', count, time_us, last_us FROM events" + ew.sql, ew,
+           [&](const sql::Statement& s) {
+             IpAddress src = IpFromBlob(s.Blob(0));
+             bool summary = s.Int(3) != 0;
+             uint64_t count = s.U64(4), t = s.U64(5), last = s.U64(6);
+             if (summary) {
+               ++r.summary_rows;
+               r.probes_summarized += count;
              } else {
-               r.events_stored = s.U64(1);
+               ++r.events_stored;
+               auto tr = ParseTransport(s.Text(2)).value_or(Transport::kMixed);
+               ++by_port[(static_cast<uint32_t>(s.Int(1)) << 8) | static_cast<uint32_t>(tr)];
              }
+             SourceAcc& a = by_source[src];
+             a.probes += count;
+             a.first_us = std::min(a.first_us, t);
+             a.last_us = std::max(a.last_us, last);
+             uint64_t b = (std::max(t, q.since_us) - q.since_us) / r.bucket_us;
+             if (b < r.timeline_probes.size()) r.timeline_probes[b] += count;
            });
   if (!st.ok()) return st;
-  st = run("SELECT count(DISTINCT src) FROM events" + ew.sql, ew, [&](const sql::Statement& s) { r.sources = s.U64(0); });
-  if (!st.ok()) return st;
+  r.sources = by_source.size();
 
-  // Top sources by probes, with scans and exact distinct ports.
-  st = run(fmt::format("SELECT src, sum(count), min(time_us), max(last_us) FROM events{} GROUP BY src "
-                       "ORDER BY sum(count) DESC, src LIMIT {}",
-                       ew.sql, q.top),
-           ew, [&](const sql::Statement& s) {
-             Report::SourceRow row;
-             row.src = IpFromBlob(s.Blob(0));
-             row.probes = s.U64(1);
-             row.first_us = s.U64(2);
-             row.last_us = s.U64(3);
-             r.top_sources.push_back(row);
-           });
-  if (!st.ok()) return st;
+  // Top sources by probes, with exact distinct ports (summaries included).
+  for (const auto& [src, a] : by_source) {
+    Report::SourceRow row;
+    row.src = src;
+    row.probes = a.probes;
+    row.first_us = a.first_us;
+    row.last_us = a.last_us;
+    r.top_sources.push_back(row);
+  }
+  auto by_probes = [](const Report::SourceRow& a, const Report::SourceRow& b) {
+    return a.probes != b.probes ? a.probes > b.probes : a.src < b.src;
+  };
+  size_t keep = std::min(q.top, r.top_sources.size());
+  std::partial_sort(r.top_sources.begin(), r.top_sources.begin() + static_cast<std::ptrdiff_t>(keep),
+                    r.top_sources.end(), by_probes);
+  r.top_sources.resize(keep);
   for (Report::SourceRow& row : r.top_sources) {
     EventQuery one = window;
     one.source = Cidr::Parse(row.src.ToString());
@@ -310,31 +336,28 @@ Result<Report> Database::BuildReport(const ReportQuery& q) {
     row.ports = ports.size();
   }
 
-  // Top ports (stored events only: a summary keeps its ports, not per-port counts).
-  Where pw = ew;
-  pw.And("action != 'summary'");
-  st = run(fmt::format("SELECT dport, transport, count(*), count(DISTINCT src) FROM events{} "
-                       "GROUP BY dport, transport ORDER BY count(*) DESC, dport LIMIT {}",
-                       pw.sql, q.top),
-           pw, [&](const sql::Statement& s) {
-             Report::PortRow row;
-             row.port = static_cast<uint16_t>(s.Int(0));
-             row.transport = ParseTransport(s.Text(1)).value_or(Transport::kMixed);
-             row.probes = s.U64(2);
-             row.sources = s.U64(3);
-             r.top_ports.push_back(row);
-           });
-  if (!st.ok()) return st;
-
-  // Timeline of probes.
-  {
-    Where tw = ew;
-    std::string since = tw.Arg(q.since_us), width = tw.Arg(r.bucket_us);
-    st = run(fmt::format("SELECT (max(time_us, {0}) - {0}) / {1}, sum(count) FROM events{2} GROUP BY 1", since, width, tw.sql),
-             tw, [&](const sql::Statement& s) {
-               uint64_t b = s.U64(0);
-               if (b < r.timeline_probes.size()) r.timeline_probes[b] += s.U64(1);
-             });
+  // Top ports (stored events only: a summary keeps its ports, not per-port
+  // counts), then their distinct sources, one indexed query each.
+  for (const auto& [key, n] : by_port) {
+    Report::PortRow row;
+    row.port = static_cast<uint16_t>(key >> 8);
+    row.transport = static_cast<Transport>(key & 0xff);
+    row.probes = n;
+    r.top_ports.push_back(row);
+  }
+  auto port_order = [](const Report::PortRow& a, const Report::PortRow& b) {
+    if (a.probes != b.probes) return a.probes > b.probes;
+    return a.port != b.port ? a.port < b.port : a.transport < b.transport;
+  };
+  keep = std::min(q.top, r.top_ports.size());
+  std::partial_sort(r.top_ports.begin(), r.top_ports.begin() + static_cast<std::ptrdiff_t>(keep), r.top_ports.end(),
+                    port_order);
+  r.top_ports.resize(keep);
+  for (Report::PortRow& row : r.top_ports) {
+    Where w = ew;
+    w.And(fmt::format("dport = {} AND transport = {} AND action != 'summary'", w.Arg(row.port),
+                      w.Text(std::string(TransportName(row.transport)))));
+    st = run("SELECT count(DISTINCT src) FROM events" + w.sql, w, [&](const sql::Statement& s) { row.sources = s.U64(0); });
     if (!st.ok()) return st;
   }
 
