@@ -21,6 +21,7 @@
 #include "cli/output.h"
 #include "cli/socket_commands.h"
 #include "cli/socket_output.h"
+#include "cli/store_commands.h"
 #include "sockets/socket_table.h"
 #include "cli/port_spec.h"
 #include "registry/page.h"
@@ -327,7 +328,7 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
-         a == "listening" || a == "analyze";
+         a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report";
 }
 
 }  // namespace
@@ -366,6 +367,9 @@ int Main(int argc, char** argv) {
       "  portscope search postgres      find ports by name, description, RFC\n"
       "  portscope who 2244             which process holds port 2244 here\n"
       "  portscope listening --exposed  listeners not bound to loopback\n"
+      "  portscope events --since 1h    probes the canary recorded\n"
+      "  portscope alerts               port scans it recognised\n"
+      "  portscope report               top sources and ports, scan types, timeline\n"
       "  portscope db info              which data sources are in use\n\n"
       "Exit status: 0 ok, 1 nothing found, 2 bad input, 3 I/O error.");
 
@@ -402,6 +406,12 @@ int Main(int argc, char** argv) {
   AddListeningCommand(&app, &listening_options);
   AnalyzeOptions analyze_options;
   AddAnalyzeCommand(&app, &analyze_options);
+  EventsOptions events_options;
+  AddEventsCommand(&app, &events_options);
+  AlertsOptions alerts_options;
+  AddAlertsCommand(&app, &alerts_options);
+  ReportOptions report_options;
+  AddReportCommand(&app, &report_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -438,6 +448,9 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("who")) return RunWho(who_options, LoadedRegistry().get());
   if (app.got_subcommand("listening")) return RunListening(listening_options, LoadedRegistry().get());
   if (app.got_subcommand("analyze")) return RunAnalyze(analyze_options, LoadedRegistry().get());
+  if (app.got_subcommand("events")) return RunEvents(events_options, LoadedRegistry().get());
+  if (app.got_subcommand("alerts")) return RunAlerts(alerts_options, LoadedRegistry().get());
+  if (app.got_subcommand("report")) return RunReport(report_options, LoadedRegistry().get());
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

@@ -1,0 +1,292 @@
+#include "cli/store_commands.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "base/cidr.h"
+#include "base/text.h"
+#include "cli/store_output.h"
+#include "cli/time_args.h"
+#include "store/database.h"
+#include "store/json_lines.h"
+#include "store/time_text.h"
+
+namespace portscope::cli {
+namespace {
+
+using store::Database;
+
+std::string DbPath(const std::string& flag) { return flag.empty() ? store::DefaultDatabasePath() : flag; }
+
+// Opens the database for reading, or says why not and gives the exit code.
+std::unique_ptr<Database> OpenDb(const std::string& path, int* exit_code) {
+  auto db = Database::Open(path, store::OpenOptions{});
+  if (db.ok()) return std::move(*db);
+  const Status& st = db.status();
+  switch (st.code()) {
+    case Status::Code::kNotFound:
+      *exit_code = Fail(kExitNotFound, st.message() + " (start `portscope canary` first, or give --db FILE)");
+      break;
+    case Status::Code::kCorrupt:
+      *exit_code = Fail(kExitIo, st.message() + "; `sqlite3 FILE .recover` may save what is left, and "
+                                                "`portscope canary` starts a new database when the damaged one is moved aside");
+      break;
+    case Status::Code::kInvalidArgument:
+      *exit_code = Fail(kExitUsage, st.message());
+      break;
+    default:
+      *exit_code = Fail(kExitIo, st.message());
+  }
+  return nullptr;
+}
+
+int QueryFailed(const Status& st) {
+  if (st.code() == Status::Code::kCorrupt)
+    return Fail(kExitIo, st.message() + " (the canary database is damaged; `sqlite3 FILE .recover` may save what is left)");
+  return Fail(kExitIo, st.message());
+}
+
+// Parses the shared filters; false (and a message, exit 2) on bad input.
+struct Parsed {
+  std::optional<uint64_t> since, until;
+  std::optional<Cidr> source;
+  std::optional<uint16_t> port;
+};
+
+bool ParseFilters(const StoreFilters& f, uint64_t now, Parsed* out, int* code) {
+  if (!f.since.empty()) {
+    auto t = ParseTimeArg(f.since, now);
+    if (!t.ok()) {
+      *code = Fail(kExitUsage, "--since: " + t.status().message());
+      return false;
+    }
+    out->since = *t;
+  }
+  if (!f.until.empty()) {
+    auto t = ParseTimeArg(f.until, now);
+    if (!t.ok()) {
+      *code = Fail(kExitUsage, "--until: " + t.status().message());
+      return false;
+    }
+    out->until = *t;
+  }
+  if (!f.source.empty()) {
+    out->source = Cidr::Parse(Trim(f.source));
+    if (!out->source) {
+      *code = Fail(kExitUsage, fmt::format("--source: '{}' is not an address or a CIDR block (e.g. 203.0.113.7, "
+                                           "203.0.113.0/24, 2001:db8::/32)",
+                                           EscapeForTerminal(f.source)));
+      return false;
+    }
+  }
+  if (!f.port.empty()) {
+    auto p = ParseUint(Trim(f.port), 65535);
+    if (!p) {
+      *code = Fail(kExitUsage, fmt::format("--port: '{}' is not a port number (0-65535)", EscapeForTerminal(f.port)));
+      return false;
+    }
+    out->port = static_cast<uint16_t>(*p);
+  }
+  return true;
+}
+
+std::string Matching(const Parsed& p, const StoreFilters& f) {
+  std::vector<std::string> parts;
+  if (!f.since.empty()) parts.push_back("since " + FormatLocalTime(*p.since));
+  if (!f.until.empty()) parts.push_back("until " + FormatLocalTime(*p.until));
+  if (p.source) parts.push_back("from " + p.source->ToString());
+  if (p.port) parts.push_back(fmt::format("on port {}", *p.port));
+  if (!f.kind.empty()) parts.push_back("of kind " + EscapeForTerminal(f.kind));
+  std::string s;
+  for (const auto& x : parts) s += " " + x;
+  return s;
+}
+
+void AddFilterOptions(CLI::App* app, StoreFilters* f, const char* kind_help) {
+  app->add_option("--since", f->since, "Only from this time on: 10m, 2h, 1d, 1w back from now, or an ISO time (2026-11-22T03:14)");
+  app->add_option("--until", f->until, "Only up to this time (same forms as --since)");
+  app->add_option("--source", f->source, "Only from this address or CIDR block (203.0.113.0/24, 2001:db8::/32)");
+  app->add_option("--port", f->port, "Only to this destination port");
+  app->add_option("--kind", f->kind, kind_help);
+}
+
+}  // namespace
+
+void AddDbOption(CLI::App* app, std::string* db) {
+  app->add_option("--db", *db,
+                  "The canary's database (default: $PORTSCOPE_DB, else /var/lib/portscope/canary.db as root, else "
+                  "$XDG_STATE_HOME/portscope/canary.db or ~/.local/state/portscope/canary.db)");
+}
+
+void AddEventsCommand(CLI::App* app, EventsOptions* o) {
+  CLI::App* c = app->add_subcommand("events", "Probes the canary recorded, newest last");
+  AddDbOption(c, &o->db);
+  AddFilterOptions(c, &o->filters, "Only this action: connect, datagram, syn, fin, null, xmas, ack, ..., or summary");
+  c->add_option("--transport", o->transport, "Only tcp, udp or icmp");
+  c->add_option("--limit", o->limit, "Show the newest N (default 100; 0 shows all, oldest first)")->check(CLI::Range(0, 100000000));
+  o->common.Add(c);
+  c->footer(
+      "Payload bytes are shown escaped (\\xNN for control bytes and invalid UTF-8). A `summary` row stands\n"
+      "for the probes of one source past its budget in one interval: their count, time span and ports.\n"
+      "Exit status: 0 rows shown, 1 none match (or no database), 2 bad input, 3 damaged or unreadable database.\n\n"
+      "Examples:\n  portscope events --since 1h\n  portscope events --source 203.0.113.0/24 --port 22\n"
+      "  portscope events --kind summary --json | jq '.[].portscope.summary.count'");
+}
+
+void AddAlertsCommand(CLI::App* app, AlertsOptions* o) {
+  CLI::App* c = app->add_subcommand("alerts", "Port scans the canary recognised, one row per scan");
+  AddDbOption(c, &o->db);
+  AddFilterOptions(c, &o->filters, "Only this scan type: syn, connect, fin, null, xmas, ack, maimon, udp, mixed");
+  c->add_flag("--active", o->active, "Only scans that have not ended");
+  c->add_flag("--verbose,-v", o->verbose, "Show each scan's evidence, ports and hosts");
+  c->add_option("--limit", o->limit, "Show the N most recently started (default 100; 0 shows all)")->check(CLI::Range(0, 100000000));
+  o->common.Add(c);
+  c->footer(
+      "Exit status: 0 scans shown, 1 none match (or no database), 2 bad input, 3 damaged or unreadable database.\n\n"
+      "Examples:\n  portscope alerts --since 1d\n  portscope alerts --kind syn --verbose\n"
+      "  portscope alerts --json | jq '.[].portscope.scan.tool_hint'");
+}
+
+void AddReportCommand(CLI::App* app, ReportOptions* o) {
+  CLI::App* c = app->add_subcommand("report", "Summary of what the canary saw: top sources and ports, scan types, timeline");
+  AddDbOption(c, &o->db);
+  c->add_option("--since", o->since, "The report covers from this time to now (default 24h; 10m, 2h, 7d, or an ISO time)");
+  c->add_option("--top", o->top, "Rows in the top lists (default 10)")->check(CLI::Range(1, 10000));
+  o->common.Add(c);
+  c->footer("Examples:\n  portscope report\n  portscope report --since 7d --top 20\n  portscope report --json | jq .top_ports");
+}
+
+int RunEvents(const EventsOptions& o, const registry::Registry& reg) {
+  int code = kExitOk;
+  Parsed p;
+  if (!ParseFilters(o.filters, store::NowUs(), &p, &code)) return code;
+  store::EventQuery q;
+  q.since_us = p.since;
+  q.until_us = p.until;
+  q.source = p.source;
+  q.port = p.port;
+  q.limit = o.limit;
+  if (!o.filters.kind.empty()) q.action = ToLower(std::string(Trim(o.filters.kind)));
+  if (!o.transport.empty()) {
+    q.transport = store::ParseTransport(Trim(o.transport));
+    if (!q.transport || *q.transport == store::Transport::kMixed)
+      return Fail(kExitUsage, "--transport: use tcp, udp or icmp");
+  }
+  std::string path = DbPath(o.db);
+  auto db = OpenDb(path, &code);
+  if (!db) return code;
+
+  const Style style = o.common.MakeStyle();
+  store::EcsOptions ecs;
+  size_t rows = 0;
+  std::string out = o.common.json ? "[" : "";
+  Status st = db->ForEachEvent(q, [&](store::Event& e) {
+    if (o.common.json) {
+      out += rows ? ",\n" : "\n";
+      out += store::DumpLine(store::EventToEcs(e, ecs));
+    } else {
+      if (rows == 0) out += EventTableHeader(style);
+      out += EventTableRow(e, reg);
+    }
+    ++rows;
+    if (out.size() > (1 << 16)) {
+      Print(out);
+      out.clear();
+    }
+    return true;
+  });
+  if (o.common.json) out += rows ? "\n]\n" : "]\n";
+  Print(out);
+  if (!st.ok()) return QueryFailed(st);
+  if (rows == 0) {
+    if (!o.common.json) std::fprintf(stderr, "portscope: no events%s in %s\n", Matching(p, o.filters).c_str(), EscapeForTerminal(path).c_str());
+    return kExitNotFound;
+  }
+  if (o.limit && rows == o.limit) {
+    auto total = db->CountEvents(q);
+    if (total.ok() && *total > rows)
+      Note(fmt::format("showing the newest {} of {} rows; --limit N shows more, --limit 0 all", WithCommas(rows),
+                       WithCommas(*total)));
+  }
+  return kExitOk;
+}
+
+int RunAlerts(const AlertsOptions& o, const registry::Registry& reg) {
+  (void)reg;
+  int code = kExitOk;
+  Parsed p;
+  if (!ParseFilters(o.filters, store::NowUs(), &p, &code)) return code;
+  store::AlertQuery q;
+  q.since_us = p.since;
+  q.until_us = p.until;
+  q.source = p.source;
+  q.port = p.port;
+  q.limit = o.limit;
+  if (!o.filters.kind.empty()) {
+    q.kind = store::ParseScanKind(Trim(o.filters.kind));
+    if (!q.kind)
+      return Fail(kExitUsage, fmt::format("--kind: '{}' is not a scan type (syn, connect, fin, null, xmas, ack, maimon, udp, mixed)",
+                                          EscapeForTerminal(o.filters.kind)));
+  }
+  std::string path = DbPath(o.db);
+  auto db = OpenDb(path, &code);
+  if (!db) return code;
+  auto alerts = db->QueryAlerts(q);
+  if (!alerts.ok()) return QueryFailed(alerts.status());
+  if (o.active)
+    std::erase_if(*alerts, [](const store::AlertRecord& a) { return a.phase == store::AlertPhase::kEnded; });
+
+  if (o.common.json) {
+    std::string out = "[";
+    store::EcsOptions ecs;
+    for (size_t i = 0; i < alerts->size(); ++i) out += (i ? ",\n" : "\n") + store::DumpLine(store::AlertToEcs((*alerts)[i], ecs));
+    out += alerts->empty() ? "]\n" : "\n]\n";
+    Print(out);
+    return alerts->empty() ? kExitNotFound : kExitOk;
+  }
+  if (alerts->empty()) {
+    std::fprintf(stderr, "portscope: no %sscans%s in %s\n", o.active ? "active " : "", Matching(p, o.filters).c_str(),
+                 EscapeForTerminal(path).c_str());
+    return kExitNotFound;
+  }
+  const Style style = o.common.MakeStyle();
+  std::string out = AlertTableHeader(style);
+  for (const auto& a : *alerts) out += AlertTableRows(a, o.verbose, style);
+  Print(out);
+  if (o.limit && alerts->size() == o.limit) {
+    auto total = db->CountAlerts(q);
+    if (total.ok() && *total > alerts->size())
+      Note(fmt::format("showing the {} most recently started of {} scans; --limit 0 shows all", WithCommas(alerts->size()),
+                       WithCommas(*total)));
+  }
+  return kExitOk;
+}
+
+int RunReport(const ReportOptions& o, const registry::Registry& reg) {
+  uint64_t now = store::NowUs();
+  auto since = ParseTimeArg(o.since, now);
+  if (!since.ok()) return Fail(kExitUsage, "--since: " + since.status().message());
+  if (*since >= now) return Fail(kExitUsage, "--since: the time is not in the past");
+  int code = kExitOk;
+  std::string path = DbPath(o.db);
+  auto db = OpenDb(path, &code);
+  if (!db) return code;
+  store::ReportQuery q;
+  q.since_us = *since;
+  q.until_us = now;
+  q.top = o.top;
+  q.buckets = 24;
+  auto report = db->BuildReport(q);
+  if (!report.ok()) return QueryFailed(report.status());
+  if (o.common.json) {
+    Print(ReportJson(*report, reg, path).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  } else {
+    Print(RenderReport(*report, reg, path, o.common.MakeStyle()));
+  }
+  return kExitOk;
+}
+
+}  // namespace portscope::cli

@@ -1,0 +1,242 @@
+#include "cli/store_output.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/text.h"
+#include "cli/time_args.h"
+#include "store/json_lines.h"
+#include "store/time_text.h"
+
+namespace portscope::cli {
+namespace {
+
+using store::AlertRecord;
+using store::Event;
+using store::Transport;
+
+// Bytes of payload shown in a table row.
+constexpr size_t kPreviewBytes = 48;
+
+std::string Endpoint(const IpAddress& a, uint16_t port, bool with_port) {
+  std::string ip = a.is_v4() ? a.ToString() : "[" + a.ToString() + "]";
+  if (!with_port) return a.ToString();
+  return fmt::format("{}:{}", ip, port);
+}
+
+bool HasPorts(Transport t) { return t == Transport::kTcp || t == Transport::kUdp; }
+
+std::string_view ServiceName(const Event& e, const registry::Registry& reg) {
+  if (!e.service.empty()) return e.service;
+  if (!HasPorts(e.transport) || e.summary()) return {};
+  auto proto = e.transport == Transport::kTcp ? registry::Proto::kTcp : registry::Proto::kUdp;
+  return reg.LookupBrief({e.dport, proto}).name;
+}
+
+std::string PortList(const std::vector<uint16_t>& ports, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < ports.size() && i < max; ++i) out += (i ? "," : "") + std::to_string(ports[i]);
+  if (ports.size() > max) out += ",...";
+  return out;
+}
+
+std::string Pad(std::string s, size_t width) {
+  // Display width: escaped text is ASCII except valid UTF-8 passed through;
+  // count code points, not bytes.
+  size_t cols = 0;
+  for (unsigned char c : s) cols += (c & 0xC0) != 0x80;
+  if (cols < width) s.append(width - cols, ' ');
+  return s;
+}
+
+}  // namespace
+
+std::string EventTableHeader(const Style& style) {
+  return style.bold(fmt::format("{:<19}  {:<21}  {:<26}  {:<9}  {:<14}  {}", "TIME", "SOURCE", "DESTINATION", "ACTION",
+                                "SERVICE", "PAYLOAD")) +
+         "\n";
+}
+
+std::string EventTableRow(const Event& e, const registry::Registry& reg) {
+  std::string time = FormatLocalTime(e.time_us);
+  if (e.summary()) {
+    std::string dst = e.distinct_ports == 1 && e.dport ? fmt::format("{} port {}", e.dst.is_unspecified() ? "*" : e.dst.ToString(), e.dport)
+                                                       : fmt::format("{} ports", WithCommas(e.distinct_ports));
+    std::string what = fmt::format("{} probes past the budget, {} to {}", WithCommas(e.count),
+                                   FormatLocalTime(e.time_us).substr(11), FormatLocalTime(e.end_us()).substr(11));
+    return fmt::format("{}  {}  {}  {}  {}  {}\n", time, Pad(e.src.ToString(), 21), Pad(dst, 26), Pad("summary", 9),
+                       Pad("", 14), what);
+  }
+  bool ports = HasPorts(e.transport);
+  std::string dst = Endpoint(e.dst, e.dport, ports) + "/" + std::string(store::TransportName(e.transport));
+  std::string payload;
+  if (!e.payload.empty() || e.payload_truncated) {
+    payload = store::EscapedPreview(e.payload, kPreviewBytes);
+    if (e.payload.size() > kPreviewBytes) payload += "...";
+    payload += fmt::format("  ({} B{})", WithCommas(e.payload.size()), e.payload_truncated ? ", cut" : "");
+  }
+  return fmt::format("{}  {}  {}  {}  {}  {}\n", time, Pad(Endpoint(e.src, e.sport, ports), 21), Pad(dst, 26),
+                     Pad(EscapeForTerminal(e.action), 9), Pad(EscapeForTerminal(ServiceName(e, reg)), 14), payload);
+}
+
+std::string AlertTableHeader(const Style& style) {
+  return style.bold(fmt::format("{:<19}  {:<21}  {:<8}  {:<10}  {:>9}  {:>6}  {:>5}  {:<8}  {:<15}  {}", "STARTED",
+                                "SOURCE", "KIND", "SHAPE", "PROBES", "PORTS", "HOSTS", "DURATION", "STATE",
+                                "PORTS SEEN")) +
+         "\n";
+}
+
+std::string AlertTableRows(const AlertRecord& a, bool verbose, const Style& style) {
+  uint64_t start = a.started_us ? std::min(a.started_us, a.first_seen_us ? a.first_seen_us : a.started_us) : a.first_seen_us;
+  std::string state(store::AlertPhaseName(a.phase));
+  if (a.phase == store::AlertPhase::kEnded && !a.ended_reason.empty()) state += " (" + EscapeForTerminal(a.ended_reason) + ")";
+  else if (a.phase != store::AlertPhase::kEnded) state = "active";
+  uint64_t duration = a.last_seen_us > a.first_seen_us ? a.last_seen_us - a.first_seen_us : 0;
+  std::string kind(store::ScanKindName(a.kind));
+  std::string out = fmt::format("{}  {}  {}  {:<10}  {:>9}  {:>6}  {:>5}  {:<8}  {}  {}\n", FormatLocalTime(start),
+                                Pad(a.source.ToString(), 21), style.yellow(Pad(kind, 8)), store::ScanShapeName(a.shape),
+                                WithCommas(a.probes), WithCommas(a.port_count), WithCommas(a.host_count),
+                                FormatDuration(duration), Pad(state, 15), PortList(a.ports, 12));
+  if (!a.tool_hint.empty()) out += "    " + EscapeForTerminal(a.tool_hint) + "\n";
+  if (verbose) {
+    out += fmt::format("    scan {} (run {}), algorithms {}, last seen {}\n", a.scan_id, a.run_id,
+                       EscapeForTerminal(store::JoinAlgorithms(a.algorithms)), FormatLocalTime(a.last_seen_us));
+    for (auto line : Split(a.evidence, '\n'))
+      if (!Trim(line).empty()) out += "    evidence: " + EscapeForTerminal(line) + "\n";
+    if (!a.ports.empty()) out += "    ports: " + PortList(a.ports, 200) + "\n";
+    if (!a.hosts.empty()) {
+      std::string hosts;
+      for (size_t i = 0; i < a.hosts.size(); ++i) hosts += (i ? ", " : "") + a.hosts[i].ToString();
+      out += "    hosts: " + hosts + "\n";
+    }
+  }
+  return out;
+}
+
+std::string Bar(uint64_t value, uint64_t max, size_t width) {
+  static constexpr const char* kEighths[] = {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"};
+  if (max == 0 || value == 0) return "";
+  uint64_t eighths = (value * width * 8 + max - 1) / max;  // at least one eighth for any non-zero value
+  std::string out;
+  for (uint64_t i = 0; i < eighths / 8; ++i) out += "\u2588";
+  out += kEighths[eighths % 8];
+  return out;
+}
+
+std::string RenderReport(const store::Report& r, const registry::Registry& reg, const std::string& db_path,
+                         const Style& style) {
+  std::string out;
+  uint64_t span = r.until_us - r.since_us;
+  out += style.bold(fmt::format("Canary report, {} to {} ({})", FormatLocalTime(r.since_us), FormatLocalTime(r.until_us),
+                                FormatDuration(span))) +
+         "\n";
+  out += fmt::format("database {}\n", EscapeForTerminal(db_path));
+  uint64_t probes = r.events_stored + r.probes_summarized;
+  out += fmt::format("{} probes from {} sources ({} stored one by one, {} counted in {} summary rows past the per-source budget); {} scans\n",
+                     WithCommas(probes), WithCommas(r.sources), WithCommas(r.events_stored), WithCommas(r.probes_summarized),
+                     WithCommas(r.summary_rows), WithCommas(r.scans));
+  if (r.events_dropped || r.alerts_dropped || r.sink_errors) {
+    out += style.red(fmt::format("lost: {} events and {} alerts dropped (write queue full), {} failed writes",
+                                 WithCommas(r.events_dropped), WithCommas(r.alerts_dropped), WithCommas(r.sink_errors))) +
+           "\n";
+  }
+
+  out += "\n" + style.bold("Top sources") + "\n";
+  size_t width = 15;
+  for (const auto& s : r.top_sources) width = std::max(width, s.src.ToString().size());
+  if (r.top_sources.empty()) out += "  none\n";
+  else out += style.bold(fmt::format("  {:<{}}  {:>10}  {:>6}  {:>5}  {:<19}  {}", "SOURCE", width, "PROBES", "PORTS", "SCANS", "FIRST", "LAST")) + "\n";
+  for (const auto& s : r.top_sources)
+    out += fmt::format("  {:<{}}  {:>10}  {:>6}  {:>5}  {}  {}\n", s.src.ToString(), width, WithCommas(s.probes),
+                       WithCommas(s.ports), WithCommas(s.scans), FormatLocalTime(s.first_us), FormatLocalTime(s.last_us));
+
+  out += "\n" + style.bold("Top ports") + "\n";
+  if (r.top_ports.empty()) out += "  none\n";
+  else out += style.bold(fmt::format("  {:<11}  {:<22}  {:>10}  {:>7}", "PORT", "IANA SERVICE", "PROBES", "SOURCES")) + "\n";
+  for (const auto& p : r.top_ports) {
+    std::string name = "-";
+    if (HasPorts(p.transport)) {
+      auto brief = reg.LookupBrief({p.port, p.transport == Transport::kTcp ? registry::Proto::kTcp : registry::Proto::kUdp});
+      if (!brief.name.empty()) name = EscapeForTerminal(brief.name);
+      else if (brief.status == registry::IanaStatus::kUnassigned) name = "(unassigned)";
+      else if (brief.status == registry::IanaStatus::kReserved) name = "(reserved)";
+    }
+    out += fmt::format("  {:<11}  {:<22}  {:>10}  {:>7}\n", fmt::format("{}/{}", p.port, store::TransportName(p.transport)),
+                       name, WithCommas(p.probes), WithCommas(p.sources));
+  }
+  if (r.probes_summarized) out += style.dim("  (probes past a source's budget are counted per source, not per port)") + "\n";
+
+  out += "\n" + style.bold("Scan types") + "\n";
+  if (r.scan_kinds.empty()) out += "  none\n";
+  for (const auto& k : r.scan_kinds)
+    out += fmt::format("  {:<8}  {:>5} scans  {:>10} probes\n", store::ScanKindName(k.kind), WithCommas(k.scans),
+                       WithCommas(k.probes));
+  for (const auto& h : r.tool_hints)
+    out += fmt::format("  likely {}: {} scans\n", EscapeForTerminal(h.hint), WithCommas(h.scans));
+
+  out += "\n" + style.bold(fmt::format("Timeline (probes per {})", FormatDuration(r.bucket_us))) + "\n";
+  uint64_t max = 0;
+  for (uint64_t v : r.timeline_probes) max = std::max(max, v);
+  // Labels: the time of day within two days, the date and time within a
+  // year, the date beyond.
+  constexpr uint64_t kDayUs = 86400ull * 1000000;
+  for (size_t i = 0; i < r.timeline_probes.size(); ++i) {
+    std::string when = FormatLocalTime(r.since_us + i * r.bucket_us);
+    std::string label = span <= 2 * kDayUs ? when.substr(11, 5) : span <= 300 * kDayUs ? when.substr(5, 11) : when.substr(0, 10);
+    std::string scans = r.timeline_scans[i] ? fmt::format("  {} scan{}", r.timeline_scans[i], r.timeline_scans[i] == 1 ? "" : "s") : "";
+    out += fmt::format("  {}  {:>10}  {}{}\n", label, WithCommas(r.timeline_probes[i]),
+                       style.green(Bar(r.timeline_probes[i], max, 40)), style.yellow(scans));
+  }
+  return out;
+}
+
+nlohmann::ordered_json ReportJson(const store::Report& r, const registry::Registry& reg, const std::string& db_path) {
+  using Json = nlohmann::ordered_json;
+  Json j;
+  j["since"] = store::FormatRfc3339(r.since_us);
+  j["until"] = store::FormatRfc3339(r.until_us);
+  j["database"] = db_path;
+  j["totals"] = {{"probes", r.events_stored + r.probes_summarized}, {"events_stored", r.events_stored},
+                 {"probes_summarized", r.probes_summarized}, {"summary_rows", r.summary_rows},
+                 {"sources", r.sources}, {"scans", r.scans}};
+  Json sources = Json::array();
+  for (const auto& s : r.top_sources)
+    sources.push_back({{"ip", s.src.ToString()}, {"probes", s.probes}, {"ports", s.ports}, {"scans", s.scans},
+                       {"first", store::FormatRfc3339(s.first_us)}, {"last", store::FormatRfc3339(s.last_us)}});
+  j["top_sources"] = std::move(sources);
+  Json ports = Json::array();
+  for (const auto& p : r.top_ports) {
+    Json row = {{"port", p.port}, {"transport", std::string(store::TransportName(p.transport))}};
+    if (HasPorts(p.transport)) {
+      auto brief = reg.LookupBrief({p.port, p.transport == Transport::kTcp ? registry::Proto::kTcp : registry::Proto::kUdp});
+      row["service"] = brief.name.empty() ? Json(nullptr) : Json(std::string(brief.name));
+      row["iana_status"] = std::string(registry::IanaStatusKey(brief.status));
+    } else {
+      row["service"] = nullptr;
+      row["iana_status"] = nullptr;
+    }
+    row["probes"] = p.probes;
+    row["sources"] = p.sources;
+    ports.push_back(std::move(row));
+  }
+  j["top_ports"] = std::move(ports);
+  Json kinds = Json::array();
+  for (const auto& k : r.scan_kinds)
+    kinds.push_back({{"kind", std::string(store::ScanKindName(k.kind))}, {"scans", k.scans}, {"probes", k.probes}});
+  j["scan_kinds"] = std::move(kinds);
+  Json hints = Json::array();
+  for (const auto& h : r.tool_hints) hints.push_back({{"tool", h.hint}, {"scans", h.scans}});
+  j["tool_hints"] = std::move(hints);
+  Json buckets = Json::array();
+  for (size_t i = 0; i < r.timeline_probes.size(); ++i)
+    buckets.push_back({{"start", store::FormatRfc3339(r.since_us + i * r.bucket_us)},
+                       {"probes", r.timeline_probes[i]},
+                       {"scans", r.timeline_scans[i]}});
+  j["timeline"] = {{"bucket_seconds", r.bucket_us / 1000000}, {"buckets", std::move(buckets)}};
+  j["writer"] = {{"runs", r.runs}, {"events_dropped", r.events_dropped}, {"alerts_dropped", r.alerts_dropped},
+                 {"sources_evicted", r.sources_evicted}, {"sink_errors", r.sink_errors}};
+  return j;
+}
+
+}  // namespace portscope::cli
