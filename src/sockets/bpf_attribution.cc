@@ -5,8 +5,6 @@
 #include <vector>
 
 #ifdef PORTSCOPE_HAVE_BPF
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <linux/types.h>
 #include <sys/stat.h>
@@ -14,15 +12,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "socket_fds.skel.h"  // generated at build time (src/sockets/CMakeLists.txt)
 #include "sockets/bpf/socket_fd.h"
+#include "sockets/bpf/socket_fds_loader.h"
 #endif
 
 namespace portscope::sockets {
@@ -47,25 +42,8 @@ constexpr int kCapBpf = 39;
 // iterator reports pids as the initial namespace numbers them.
 constexpr ino_t kInitialPidNamespaceInode = 0xEFFFFFFCU;
 
-// libbpf reports through a global callback. Keep its last warning for the
-// Status instead of printing it: a failed load is an expected, silent fallback.
-thread_local std::string last_libbpf_warning;
-
-int CaptureLibbpfWarning(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level != LIBBPF_WARN) return 0;
-  char buf[512];
-  int n = std::vsnprintf(buf, sizeof buf, format, args);
-  if (n > 0) {
-    last_libbpf_warning.assign(buf, std::min(static_cast<size_t>(n), sizeof buf - 1));
-    while (!last_libbpf_warning.empty() && last_libbpf_warning.back() == '\n') last_libbpf_warning.pop_back();
-  }
-  return 0;
-}
-
-Status LibbpfError(const std::string& what, int err) {
-  std::string msg = what + ": " + std::strerror(err < 0 ? -err : err);
-  if (!last_libbpf_warning.empty()) msg += " (" + last_libbpf_warning + ")";
-  return Status::IoError(msg);
+Status BpfError(const std::string& what, int negative_errno) {
+  return Status::IoError(what + ": " + std::strerror(-negative_errno));
 }
 
 bool HasBpfCapabilities() {
@@ -76,11 +54,8 @@ bool HasBpfCapabilities() {
   return has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon));
 }
 
-struct SkeletonDeleter {
-  void operator()(socket_fds_bpf* s) const { socket_fds_bpf__destroy(s); }
-};
-struct LinkDeleter {
-  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+struct LoaderDeleter {
+  void operator()(portscope_socket_fds* s) const { portscope_socket_fds_destroy(s); }
 };
 class Fd {
  public:
@@ -95,18 +70,6 @@ class Fd {
  private:
   int fd_;
 };
-
-Status FillWanted(int map_fd, const std::vector<uint64_t>& inodes) {
-  std::vector<__u8> present(inodes.size(), 1);
-  __u32 count = static_cast<__u32>(inodes.size());
-  // One syscall for the whole set (hash maps batch since Linux 5.6); one per
-  // inode where batching is missing.
-  if (bpf_map_update_batch(map_fd, inodes.data(), present.data(), &count, nullptr) == 0) return Status::Ok();
-  for (uint64_t inode : inodes)
-    if (int err = bpf_map_update_elem(map_fd, &inode, &present[0], BPF_ANY); err != 0)
-      return LibbpfError("fill the BPF map of wanted sockets", err);
-  return Status::Ok();
-}
 
 // Reads the iterator to its end: whole records or an error.
 Result<std::vector<portscope_socket_fd>> ReadRecords(int iter_fd) {
@@ -142,25 +105,22 @@ Status MapSocketsWithBpf(const InodeIndex& wanted, const std::function<void(uint
     return Status::InvalidArgument("the BPF route reports global pids; this process is in a child pid namespace");
   if (wanted.size() == 0) return Status::Ok();
 
-  static std::once_flag quiet;
-  std::call_once(quiet, [] { libbpf_set_print(CaptureLibbpfWarning); });
-  last_libbpf_warning.clear();
-
   const bool in_kernel = filter == BpfFilter::kKernel;
-  std::unique_ptr<socket_fds_bpf, SkeletonDeleter> skel(socket_fds_bpf__open());
-  if (!skel) return LibbpfError("open the BPF object", errno);
-  skel->rodata->only_wanted = in_kernel;
+  portscope_socket_fds* raw = nullptr;
+  const char* step = nullptr;
+  if (int err = portscope_socket_fds_load(in_kernel, static_cast<__u32>(wanted.size()), &raw, &step); err != 0)
+    return BpfError(step, err);
+  std::unique_ptr<portscope_socket_fds, LoaderDeleter> bpf(raw);
   if (in_kernel) {
-    if (int err = bpf_map__set_max_entries(skel->maps.wanted, static_cast<__u32>(wanted.size())); err != 0)
-      return LibbpfError("size the BPF map", err);
+    const std::vector<uint64_t> all = wanted.Inodes();
+    const std::vector<__u64> inodes(all.begin(), all.end());
+    if (int err = portscope_socket_fds_add_wanted(bpf.get(), inodes.data(), static_cast<__u32>(inodes.size()));
+        err != 0)
+      return BpfError("fill the BPF map of wanted sockets", err);
   }
-  if (int err = socket_fds_bpf__load(skel.get()); err != 0) return LibbpfError("load the BPF iterator", err);
-  if (in_kernel)
-    if (Status s = FillWanted(bpf_map__fd(skel->maps.wanted), wanted.Inodes()); !s.ok()) return s;
-  std::unique_ptr<bpf_link, LinkDeleter> link(bpf_program__attach_iter(skel->progs.socket_fds, nullptr));
-  if (!link) return LibbpfError("attach the BPF iterator", errno);
-  Fd iter(bpf_iter_create(bpf_link__fd(link.get())));
-  if (iter.get() < 0) return LibbpfError("create the BPF iterator", iter.get());
+  const int iter_fd = portscope_socket_fds_open_iter(bpf.get());
+  if (iter_fd < 0) return BpfError("start the BPF iterator", iter_fd);
+  Fd iter(iter_fd);
   auto records = ReadRecords(iter.get());
   if (!records.ok()) return records.status();
 
