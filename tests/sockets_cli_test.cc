@@ -18,12 +18,14 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "run_binary.h"
+#include "sockets/bpf_attribution.h"
 
 namespace portscope {
 namespace {
@@ -206,6 +208,9 @@ std::string Endpoint(const json& addr, const json& port, const std::string& fami
   return family == "inet6" ? "[" + a + "]:" + p : a + ":" + p;
 }
 
+// Over one fixture, once per attribution route: the BPF iterator (root, BTF,
+// built with it) and the /proc walk (PORTSCOPE_NO_BPF=1). One test, not two:
+// the fixture listens on 2244, so two fixtures cannot run side by side.
 TEST(Listening, AllMatchesSsSocketForSocketOverTheFixture) {
   std::string shared = testing::SharedDir();
   if (shared.empty()) GTEST_SKIP() << "../shared not found: the ss comparison needs socket-fixture.c";
@@ -243,29 +248,18 @@ TEST(Listening, AllMatchesSsSocketForSocketOverTheFixture) {
     while (kids >> pid) fixture_pids.insert(pid);
   }
 
-  auto r = RunPortscope({"listening", "--all", "--json"});
   FILE* ss = popen("ss -H -tuanp", "r");
   std::string ss_out;
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, ss)) ss_out.append(buf, n);
   pclose(ss);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
 
   auto mine = [&](const std::set<int>& pids) {
     for (int p : pids)
       if (fixture_pids.count(p)) return true;
     return false;
   };
-  std::set<Row> ours, theirs;
-  const json reported = json::parse(r.out);
-  for (const auto& s : reported["sockets"]) {
-    std::set<int> pids;
-    for (const auto& p : s["processes"]) pids.insert(p["pid"].get<int>());
-    if (!mine(pids)) continue;
-    std::string fam = s["family"];
-    ours.insert({s["proto"], Endpoint(s["local_address"], s["local_port"], fam),
-                 Endpoint(s["remote_address"], s["remote_port"], fam), s["state"], pids});
-  }
+  std::set<Row> theirs;
   std::istringstream lines(ss_out);
   std::string line;
   std::regex pid_re("pid=(\\d+)");
@@ -280,15 +274,38 @@ TEST(Listening, AllMatchesSsSocketForSocketOverTheFixture) {
     theirs.insert({proto, local, remote, state, pids});
   }
   EXPECT_GE(theirs.size(), 100u + 2 + 200 + 20);  // listeners, 2244 pair, estab sockets, udp
-  std::vector<Row> only_ours, only_ss;
-  std::set_difference(ours.begin(), ours.end(), theirs.begin(), theirs.end(), std::back_inserter(only_ours));
-  std::set_difference(theirs.begin(), theirs.end(), ours.begin(), ours.end(), std::back_inserter(only_ss));
-  EXPECT_TRUE(only_ours.empty() && only_ss.empty())
-      << only_ours.size() << " only in portscope (first: "
-      << (only_ours.empty() ? "" : std::get<1>(only_ours[0]) + " " + std::get<2>(only_ours[0])) << "), "
-      << only_ss.size() << " only in ss (first: "
-      << (only_ss.empty() ? "" : std::get<1>(only_ss[0]) + " " + std::get<2>(only_ss[0])) << ")";
-  std::printf("compared %zu fixture sockets with ss -H -tuanp\n", ours.size());
+
+  for (std::string route : {"bpf", "proc"}) {
+    SCOPED_TRACE("attribution route " + route);
+    std::map<std::string, std::string> env;
+    if (route == "proc") env["PORTSCOPE_NO_BPF"] = "1";
+    if (route == "bpf" && (!sockets::BpfAttributionBuiltIn() || geteuid() != 0)) {
+      std::printf("bpf route not compared: %s\n", geteuid() != 0 ? "needs root" : "built without it (PORTSCOPE_BPF)");
+      continue;
+    }
+    auto r = RunPortscope({"listening", "--all", "--json"}, env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::set<Row> ours;
+    const json reported = json::parse(r.out);
+    EXPECT_EQ(reported["attribution"], route) << reported["attribution_fallback"];
+    for (const auto& s : reported["sockets"]) {
+      std::set<int> pids;
+      for (const auto& p : s["processes"]) pids.insert(p["pid"].get<int>());
+      if (!mine(pids)) continue;
+      std::string fam = s["family"];
+      ours.insert({s["proto"], Endpoint(s["local_address"], s["local_port"], fam),
+                   Endpoint(s["remote_address"], s["remote_port"], fam), s["state"], pids});
+    }
+    std::vector<Row> only_ours, only_ss;
+    std::set_difference(ours.begin(), ours.end(), theirs.begin(), theirs.end(), std::back_inserter(only_ours));
+    std::set_difference(theirs.begin(), theirs.end(), ours.begin(), ours.end(), std::back_inserter(only_ss));
+    EXPECT_TRUE(only_ours.empty() && only_ss.empty())
+        << only_ours.size() << " only in portscope (first: "
+        << (only_ours.empty() ? "" : std::get<1>(only_ours[0]) + " " + std::get<2>(only_ours[0])) << "), "
+        << only_ss.size() << " only in ss (first: "
+        << (only_ss.empty() ? "" : std::get<1>(only_ss[0]) + " " + std::get<2>(only_ss[0])) << ")";
+    std::printf("compared %zu fixture sockets with ss -H -tuanp (attribution %s)\n", ours.size(), route.c_str());
+  }
 }
 
 }  // namespace

@@ -237,6 +237,11 @@ nlohmann::ordered_json SocketsJson(const Snapshot& snap, const std::vector<const
                             {"processes_denied", snap.incomplete.processes_denied},
                             {"namespaces_denied", snap.incomplete.namespaces_denied}};
   j["privileged"] = snap.privileged;
+  j["attribution"] = snap.attribution == sockets::Attribution::kNone
+                         ? nlohmann::ordered_json(nullptr)
+                         : nlohmann::ordered_json(sockets::AttributionName(snap.attribution));
+  j["attribution_fallback"] = snap.bpf_fallback_reason.empty() ? nlohmann::ordered_json(nullptr)
+                                                                : nlohmann::ordered_json(snap.bpf_fallback_reason);
   return j;
 }
 

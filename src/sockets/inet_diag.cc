@@ -32,6 +32,15 @@ std::string_view StateName(SockState s, registry::Proto proto) {
   return "UNKNOWN";
 }
 
+std::string_view AttributionName(Attribution a) {
+  switch (a) {
+    case Attribution::kBpf: return "bpf";
+    case Attribution::kProc: return "proc";
+    case Attribution::kNone: break;
+  }
+  return "none";
+}
+
 std::vector<uint8_t> BuildDiagRequest(const DiagRequest& req) {
   // Room for the header, the request and a bytecode attribute of four ops.
   std::vector<uint8_t> buf(MNL_SOCKET_BUFFER_SIZE < 512 ? MNL_SOCKET_BUFFER_SIZE : 512);

@@ -129,6 +129,14 @@ int64_t InodeIndex::Find(uint64_t inode) const {
   }
 }
 
+std::vector<uint64_t> InodeIndex::Inodes() const {
+  std::vector<uint64_t> out;
+  out.reserve(size_);
+  for (uint64_t key : keys_)
+    if (key != 0) out.push_back(key);
+  return out;
+}
+
 std::optional<uint64_t> ParseSocketLink(std::string_view link) { return ParseBracketed(link, "socket:["); }
 std::optional<uint64_t> ParseNamespaceLink(std::string_view link) { return ParseBracketed(link, "net:["); }
 

@@ -35,6 +35,8 @@ class InodeIndex {
   void Insert(uint64_t inode, uint32_t index);
   /// The index for `inode`, or -1.
   int64_t Find(uint64_t inode) const;
+  /// Every inode held, in table order.
+  std::vector<uint64_t> Inodes() const;
   size_t size() const { return size_; }
 
  private:

@@ -75,11 +75,22 @@ struct Incomplete {
   uint32_t total() const { return processes_vanished + processes_denied + namespaces_denied; }
 };
 
+/// How the sockets' processes were found.
+enum class Attribution : uint8_t {
+  kNone,  // not asked for, or no sockets to attribute
+  kBpf,   // a BPF iterator over every task's descriptors (root)
+  kProc,  // /proc/PID/fd links
+};
+/// Its name in --json.
+std::string_view AttributionName(Attribution a);
+
 struct Snapshot {
   std::vector<SocketEntry> sockets;
   std::unordered_map<int, ProcessInfo> processes;
   Incomplete incomplete;
   bool privileged = false;  // could see every process (root or CAP_SYS_PTRACE)
+  Attribution attribution = Attribution::kNone;
+  std::string bpf_fallback_reason;  // why /proc was walked, when BPF was tried; "" otherwise
 };
 
 }  // namespace portscope::sockets

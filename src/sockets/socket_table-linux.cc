@@ -1,6 +1,7 @@
 // Linux socket table: one netlink socket per namespace, four dumps (IPv4 and
-// IPv6, TCP and UDP) with the port filter as kernel bytecode, then one walk of
-// /proc for the owners.
+// IPv6, TCP and UDP) with the port filter as kernel bytecode, then the owners:
+// one pass of a BPF iterator over every task's descriptors when it can run
+// (root), else one walk of /proc; details of the owners come from /proc.
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -13,9 +14,12 @@
 #include <memory>
 #include <span>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 #include <tuple>
 
+#include "sockets/bpf_attribution.h"
 #include "sockets/inet_diag.h"
 #include "sockets/procfs.h"
 #include "sockets/socket_table.h"
@@ -95,6 +99,14 @@ Status DumpNamespace(const Query& q, uint64_t netns, std::vector<SocketEntry>* o
   return Status::Ok();
 }
 
+// Which route finds the owners: the BPF iterator unless the query, the
+// environment or a proc_root of recorded files rules it out.
+bool TryBpf(const Query& q) {
+  if (!q.bpf || q.proc_root != "/proc") return false;
+  const char* no_bpf = std::getenv("PORTSCOPE_NO_BPF");
+  return no_bpf == nullptr || no_bpf[0] == '\0' || std::strcmp(no_bpf, "0") == 0;
+}
+
 }  // namespace
 
 void SortSockets(std::vector<SocketEntry>* sockets) {
@@ -138,11 +150,21 @@ Result<Snapshot> TakeSnapshot(const Query& q) {
     for (size_t i = 0; i < snap.sockets.size(); ++i)
       if (snap.sockets[i].inode != 0) index.Insert(snap.sockets[i].inode, static_cast<uint32_t>(i));
     std::set<int> owners;
-    proc.MapSockets(index, [&](uint32_t i, int pid) {
+    auto on_match = [&](uint32_t i, int pid) {
       auto& pids = snap.sockets[i].pids;
       if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(pid);
       owners.insert(pid);
-    }, &snap.incomplete);
+    };
+    snap.attribution = Attribution::kProc;
+    if (TryBpf(q)) {
+      // A failure here (not root, no BTF, verifier) is expected and silent:
+      // MapSocketsWithBpf calls on_match only when it succeeds, so /proc
+      // starts from nothing.
+      Status bpf = MapSocketsWithBpf(index, on_match);
+      if (bpf.ok()) snap.attribution = Attribution::kBpf;
+      else snap.bpf_fallback_reason = bpf.message();
+    }
+    if (snap.attribution == Attribution::kProc) proc.MapSockets(index, on_match, &snap.incomplete);
     for (int pid : owners)
       if (auto info = proc.ReadProcess(pid, &snap.incomplete)) snap.processes.emplace(pid, std::move(*info));
     for (auto& s : snap.sockets) std::sort(s.pids.begin(), s.pids.end());

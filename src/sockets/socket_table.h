@@ -20,6 +20,11 @@ struct Query {
   bool udp = true;
   bool processes = true;     // attribute owners from /proc
   bool all_netns = false;    // every network namespace on the machine (root)
+  // Find owners with the BPF iterator (sockets/bpf_attribution.h) when it
+  // can run, else walk /proc. false, or PORTSCOPE_NO_BPF=1 in the
+  // environment, walks /proc always (tests, comparisons). Only with the real
+  // /proc: a proc_root of recorded files is walked as such.
+  bool bpf = true;
   std::string proc_root = "/proc";
 };
 
