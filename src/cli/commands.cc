@@ -20,6 +20,7 @@
 #include "cli/output.h"
 #include "cli/socket_commands.h"
 #include "cli/socket_output.h"
+#include "cli/web_commands.h"
 #include "sockets/socket_table.h"
 #include "cli/port_spec.h"
 #include "registry/page.h"
@@ -187,7 +188,7 @@ int RunSearch(const Common& common, const std::string& text, const std::string& 
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& h : hits) {
       auto j = PortJson(reg.Lookup(h.ref));
-      j["match"] = {{"name", h.name}, {"score", h.score}, {"source", SourceTitle(h.source)}};
+      j["match"] = report::MatchJson(h);
       arr.push_back(std::move(j));
     }
     Print(arr.dump(2) + "\n");
@@ -326,7 +327,7 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
-         a == "listening";
+         a == "listening" || a == "serve";
 }
 
 }  // namespace
@@ -365,7 +366,8 @@ int Main(int argc, char** argv) {
       "  portscope search postgres      find ports by name, description, RFC\n"
       "  portscope who 2244             which process holds port 2244 here\n"
       "  portscope listening --exposed  listeners not bound to loopback\n"
-      "  portscope db info              which data sources are in use\n\n"
+      "  portscope db info              which data sources are in use\n"
+      "  portscope serve                the same as web pages and JSON on 127.0.0.1:8244\n\n"
       "Exit status: 0 ok, 1 nothing found, 2 bad input, 3 I/O error.");
 
   Common info_common;
@@ -399,6 +401,8 @@ int Main(int argc, char** argv) {
   AddWhoCommand(&app, &who_options);
   ListeningOptions listening_options;
   AddListeningCommand(&app, &listening_options);
+  ServeOptions serve_options;
+  AddServeCommand(&app, &serve_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -434,6 +438,7 @@ int Main(int argc, char** argv) {
   if (db_info->parsed()) return RunDbInfo(db_info_common);
   if (app.got_subcommand("who")) return RunWho(who_options, LoadedRegistry().get());
   if (app.got_subcommand("listening")) return RunListening(listening_options, LoadedRegistry().get());
+  if (app.got_subcommand("serve")) return RunServe(serve_options);
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

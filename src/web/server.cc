@@ -1,0 +1,698 @@
+// How the caps are enforced with cpp-httplib 0.11.4, which has settings for
+// timeouts, keep-alive and body size but none for the size of a request's
+// head, the number of its headers, or the number of connections:
+//
+//  - Server::process_and_close_socket is virtual, and process_request is
+//    protected, so HttpServer below serves each connection itself through
+//    its own Stream (Connection). The stream counts the bytes of each
+//    request's head and refuses to read past the cap or past the request's
+//    deadline; httplib then answers 400, which the error handler turns into
+//    431 or 408. Reads are buffered (httplib reads request lines a byte at a
+//    time) and a response is sent with one send() when the request is done.
+//  - new_task_queue is a BoundedPool: a fixed number of threads and a bounded
+//    queue. When the queue is full the accept loop runs the connection's task
+//    itself in "reject" mode, which writes a canned 503 without blocking.
+//  - Every request is answered from the pre-routing handler, so httplib's
+//    regex routes, file mounts and body reading are never used. Responses go
+//    out through a content provider with a known length, which also keeps
+//    httplib from compressing them on the fly (brotli at quality 11 would cost
+//    milliseconds per page).
+#include "web/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/html.h"
+#include "base/ip_address.h"
+#include "base/text.h"
+#include "web/auth.h"
+
+#ifndef PORTSCOPE_VERSION
+#define PORTSCOPE_VERSION "dev"
+#endif
+
+namespace portscope::web {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Every response carries these. The pages load their script and style from
+// /static/ only; nothing inline runs, and nothing may frame them.
+const httplib::Headers& SecurityHeaders() {
+  static const httplib::Headers kHeaders = {
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+  };
+  return kHeaders;
+}
+
+class Connection;
+// The connection the current worker thread serves (null on other threads),
+// so handlers can ask it to close after the response.
+thread_local Connection* t_conn = nullptr;
+// Set while the accept loop runs a connection's task because the queue is
+// full: the task then only answers 503.
+thread_local bool t_reject = false;
+
+// One client connection as an httplib::Stream: buffered reads with a cap and
+// a deadline per request, writes gathered until the response is complete.
+class Connection final : public httplib::Stream {
+ public:
+  Connection(int fd, const ServerLimits& limits) : fd_(fd), limits_(limits) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{limits.io_timeout_ms / 1000, (limits.io_timeout_ms % 1000) * 1000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    Describe(true, &remote_ip_, &remote_port_);
+    Describe(false, &local_ip_, &local_port_);
+  }
+
+  bool is_readable() const override {
+    if (in_pos_ < in_len_) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return poll(&p, 1, limits_.io_timeout_ms) > 0;
+  }
+  bool is_writable() const override { return !write_failed_; }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (failed_) return -1;
+    if (consumed_ >= limits_.max_head_bytes) {
+      head_too_large_ = failed_ = true;
+      return -1;
+    }
+    if (in_pos_ == in_len_) {
+      if (Clock::now() > deadline_) {
+        timed_out_ = failed_ = true;
+        return -1;
+      }
+      ssize_t n;
+      do n = recv(fd_, in_, sizeof in_, 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
+        failed_ = true;
+        return n < 0 ? -1 : 0;
+      }
+      in_pos_ = 0;
+      in_len_ = static_cast<size_t>(n);
+    }
+    const size_t n = std::min({size, in_len_ - in_pos_, limits_.max_head_bytes - consumed_});
+    std::memcpy(ptr, in_ + in_pos_, n);
+    in_pos_ += n;
+    consumed_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (write_failed_) return -1;
+    out_.append(ptr, size);
+    if (out_.size() >= kFlushBytes && !Flush()) return -1;
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = remote_ip_;
+    port = remote_port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = local_ip_;
+    port = local_port_;
+  }
+  socket_t socket() const override { return fd_; }
+
+  // Waits for the next request to start arriving. False on EOF or error
+  // (the read will tell), timeout, server stop, or, for an idle keep-alive
+  // connection, when other connections wait for a thread.
+  template <typename Stopping, typename Busy>
+  bool WaitForRequest(int timeout_ms, bool idle, Stopping stopping, Busy busy) {
+    if (in_pos_ < in_len_) return true;
+    int waited = 0;
+    while (waited < timeout_ms) {
+      if (stopping()) return false;
+      if (idle && waited >= limits_.busy_idle_ms && busy()) return false;
+      const int slice = std::min(100, timeout_ms - waited);
+      pollfd p{fd_, POLLIN, 0};
+      const int r = poll(&p, 1, slice);
+      if (r > 0) return true;
+      if (r < 0 && errno != EINTR) return false;
+      waited += slice;
+    }
+    return false;
+  }
+
+  void BeginRequest() {
+    consumed_ = 0;
+    deadline_ = Clock::now() + std::chrono::milliseconds(limits_.request_timeout_ms);
+  }
+
+  bool Flush() {
+    size_t off = 0;
+    while (off < out_.size()) {
+      const ssize_t n = send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        write_failed_ = true;
+        out_.clear();
+        return false;
+      }
+      off += static_cast<size_t>(n);
+    }
+    out_.clear();
+    return true;
+  }
+
+  // After a request the server refused without reading all of it: send the
+  // FIN, then read and drop what the client is still sending for a moment,
+  // so its kernel does not get an RST that would discard our response
+  // before the client reads it (what nginx calls a lingering close).
+  void LingeringClose() {
+    shutdown(fd_, SHUT_WR);
+    const auto until = Clock::now() + std::chrono::milliseconds(kLingerMs);
+    size_t drained = 0;
+    char buf[4096];
+    while (drained < kLingerBytes && Clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, kLingerMs) <= 0) break;
+      const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) break;
+      drained += static_cast<size_t>(n);
+    }
+    close(fd_);
+  }
+
+  void Close() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+  }
+
+  // Reading or sending failed: the connection carries no further request. (A
+  // failed read still lets the answer to it go out.)
+  bool failed() const { return failed_ || write_failed_; }
+  bool head_too_large() const { return head_too_large_; }
+  bool timed_out() const { return timed_out_; }
+  // Set by the server for a request it refused with input left unread.
+  bool close_after = false;
+
+ private:
+  static constexpr size_t kFlushBytes = 256 * 1024;
+  static constexpr int kLingerMs = 1000;
+  static constexpr size_t kLingerBytes = 4 * 1024 * 1024;
+
+  void Describe(bool peer, std::string* ip, int* port) const {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int r = peer ? getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len)
+                       : getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (r != 0) return;
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+      inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+      *port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+      inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+      *port = ntohs(a->sin6_port);
+    }
+    *ip = buf;
+  }
+
+  const int fd_;
+  const ServerLimits& limits_;
+  char in_[8192];
+  size_t in_pos_ = 0, in_len_ = 0;
+  std::string out_;
+  size_t consumed_ = 0;
+  Clock::time_point deadline_;
+  bool failed_ = false, write_failed_ = false, head_too_large_ = false, timed_out_ = false;
+  std::string remote_ip_, local_ip_;
+  int remote_port_ = 0, local_port_ = 0;
+};
+
+// Fixed threads and a bounded queue (cpp-httplib's ThreadPool queues without
+// limit). enqueue never blocks the accept loop.
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~BoundedPool() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_ && jobs_.size() < max_queued_) {
+        jobs_.push_back(std::move(fn));
+        queued_.store(jobs_.size(), std::memory_order_relaxed);
+        cv_.notify_one();
+        return;
+      }
+    }
+    t_reject = true;
+    fn();
+    t_reject = false;
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && threads_.empty()) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  bool busy() const { return queued_.load(std::memory_order_relaxed) > 0; }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, and nothing left to serve
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+        queued_.store(jobs_.size(), std::memory_order_relaxed);
+      }
+      fn();
+    }
+  }
+
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+  std::atomic<size_t> queued_{0};
+};
+
+struct ServerCounters {
+  Counter* accepted;
+  Counter* rejected;
+  Gauge* active;
+  Counter* head_too_large;
+  Counter* timed_out;
+};
+
+// httplib::Server serving connections through Connection (see the top of
+// this file).
+class HttpServer final : public httplib::Server {
+ public:
+  HttpServer(const ServerLimits& limits, const ServerCounters& counters) : limits_(limits), counters_(counters) {
+    new_task_queue = [this] {
+      auto* pool = new BoundedPool(limits_.worker_threads, limits_.queued_connections);
+      pool_.store(pool);
+      return pool;
+    };
+  }
+
+  // Closes the listening socket: the accept loop ends, and so does every
+  // connection at its next keep-alive wait. Works before Run() started too.
+  void Shutdown() {
+    const socket_t s = svr_sock_.exchange(INVALID_SOCKET);
+    if (s != INVALID_SOCKET) {
+      ::shutdown(s, SHUT_RDWR);
+      ::close(s);
+    }
+  }
+  // cpp-httplib listens with a backlog of 5; a burst of new connections
+  // (a browser, a benchmark) would wait for SYN retransmits.
+  void WidenBacklog() {
+    const socket_t s = svr_sock_.load();
+    if (s != INVALID_SOCKET) ::listen(s, 1024);
+  }
+  bool stopping() const { return svr_sock_.load() == INVALID_SOCKET; }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    counters_.accepted->Add();
+    if (t_reject) {
+      counters_.rejected->Add();
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          "Content-Length: 38\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+          "too many connections; try again soon\r\n";
+      (void)!send(sock, kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      ::shutdown(sock, SHUT_RDWR);
+      ::close(sock);
+      return false;
+    }
+    counters_.active->Add(1);
+    Connection conn(sock, limits_);
+    t_conn = &conn;
+    bool ret = false;
+    size_t served = 0;
+    BoundedPool* pool = pool_.load();
+    const size_t max_requests = std::max<size_t>(1, limits_.keep_alive_max_requests);
+    while (served < max_requests) {
+      const int wait_ms = served == 0 ? limits_.io_timeout_ms : limits_.keep_alive_timeout_ms;
+      if (!conn.WaitForRequest(wait_ms, served > 0, [this] { return stopping(); },
+                               [pool] { return pool && pool->busy(); }))
+        break;
+      conn.BeginRequest();
+      bool closed = false;
+      ret = process_request(conn, served + 1 == max_requests || stopping(), closed, nullptr);
+      const bool sent = conn.Flush();
+      ++served;
+      if (conn.head_too_large()) counters_.head_too_large->Add();
+      if (conn.timed_out()) counters_.timed_out->Add();
+      if (!ret || !sent || closed || conn.failed() || conn.close_after) break;
+    }
+    t_conn = nullptr;
+    if (conn.close_after || conn.head_too_large()) conn.LingeringClose();
+    else conn.Close();
+    counters_.active->Add(-1);
+    return ret;
+  }
+
+  const ServerLimits& limits_;
+  const ServerCounters counters_;
+  std::atomic<BoundedPool*> pool_{nullptr};
+};
+
+// Sends `body` through a content provider of known length: no copy per write
+// and no on-the-fly compression (see the top of this file).
+void SetBody(httplib::Response& res, std::string body, const std::string& content_type) {
+  if (body.empty()) return;
+  auto shared = std::make_shared<const std::string>(std::move(body));
+  res.set_content_provider(shared->size(), content_type,
+                           [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                             return sink.write(shared->data() + offset, length);
+                           });
+}
+
+std::string WithoutTokenParam(const httplib::Request& req) {
+  std::string query;
+  for (const auto& [k, v] : req.params) {
+    if (k == "token") continue;
+    query += (query.empty() ? "?" : "&") + UrlEncodeComponent(k) + "=" + UrlEncodeComponent(v);
+  }
+  std::string path;
+  for (auto seg : Split(req.path, '/')) path += (path.empty() && seg.empty() ? "" : "/") + UrlEncodeComponent(seg);
+  if (path.empty()) path = "/";
+  return path + query;
+}
+
+}  // namespace
+
+std::string ListenAddress::ToString() const {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  const std::string shown = EscapeForTerminal(text);
+  std::string_view host, port;
+  if (text.starts_with("[")) {
+    const size_t close = text.find("]:");
+    if (close == std::string_view::npos)
+      return Status::InvalidArgument("--listen '" + shown + "': write an IPv6 address as [ADDR]:PORT, e.g. [::1]:8244");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      return Status::InvalidArgument("--listen '" + shown +
+                                     "': expected ADDR:PORT, e.g. 127.0.0.1:8244 or [::1]:8244");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto p = ParseUint(port, 65535);
+  if (!p) return Status::InvalidArgument("--listen '" + shown + "': the port must be a number from 0 to 65535");
+  ListenAddress a;
+  a.port = static_cast<uint16_t>(*p);
+  if (EqualsIgnoreCase(host, "localhost")) {
+    a.host = "127.0.0.1";
+    a.loopback = true;
+    return a;
+  }
+  auto ip = IpAddress::Parse(host);
+  if (!ip || (text.starts_with("[") == ip->is_v4()))
+    return Status::InvalidArgument("--listen '" + shown + "': '" + EscapeForTerminal(host) +
+                                   "' is not an IP address (host names are not looked up)");
+  a.host = ip->ToString();
+  a.loopback = ip->is_loopback();
+  return a;
+}
+
+class Server::Impl {
+ public:
+  Impl(const Router& router, Metrics* metrics, ServerOptions options)
+      : router_(router),
+        metrics_(metrics),
+        options_(std::move(options)),
+        counters_{metrics->AddCounter("portscope_http_connections_total", "Connections accepted."),
+                  metrics->AddCounter("portscope_http_connections_rejected_total",
+                                      "Connections answered 503 because every thread was busy and the queue full."),
+                  metrics->AddGauge("portscope_http_connections_active", "Connections being served now."),
+                  metrics->AddCounter("portscope_http_requests_head_too_large_total",
+                                      "Requests whose line and headers exceeded the cap (431)."),
+                  metrics->AddCounter("portscope_http_requests_timed_out_total",
+                                      "Requests that did not arrive in time, or stalled (408 or closed).")},
+        http_(options_.limits, counters_) {
+    metrics->AddGauge("portscope_build_info", "portscope's version and the HTTP library's (value 1).",
+                      {{"version", PORTSCOPE_VERSION}, {"httplib", CPPHTTPLIB_VERSION}})
+        ->Set(1);
+    metrics->AddGauge("portscope_process_start_time_seconds", "When the server started, in seconds since the epoch.")
+        ->Set(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count());
+    http_.set_default_headers(SecurityHeaders());
+    http_.set_socket_options([](socket_t sock) {
+      // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which would
+      // let a second server bind the same port and take half the connections.
+      int one = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    });
+    http_.set_keep_alive_max_count(std::max<size_t>(1, options_.limits.keep_alive_max_requests));
+    http_.set_keep_alive_timeout(std::max(1, options_.limits.keep_alive_timeout_ms / 1000));
+    http_.set_read_timeout(options_.limits.io_timeout_ms / 1000, (options_.limits.io_timeout_ms % 1000) * 1000);
+    http_.set_write_timeout(options_.limits.io_timeout_ms / 1000, (options_.limits.io_timeout_ms % 1000) * 1000);
+    http_.set_payload_max_length(options_.limits.max_body_bytes);
+    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      Dispatch(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    http_.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) { return LibraryError(req, res); }));
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      res.status = 500;
+    });
+  }
+
+  Status Bind() {
+    const ListenAddress& a = options_.listen;
+    if (!a.loopback && options_.token.size() < kMinTokenLength)
+      return Status::InvalidArgument("refusing to listen on " + a.ToString() +
+                                     " without a token: anything but a loopback address needs --token-file "
+                                     "(or --listen 127.0.0.1:" + std::to_string(a.port) + ")");
+    if (Status probe = Probe(a); !probe.ok()) return probe;
+    if (a.port == 0) {
+      const int port = http_.bind_to_any_port(a.host);
+      if (port <= 0) return Status::IoError("cannot listen on " + a.ToString());
+      port_ = static_cast<uint16_t>(port);
+    } else {
+      if (!http_.bind_to_port(a.host, a.port)) return Status::IoError("cannot listen on " + a.ToString());
+      port_ = a.port;
+    }
+    http_.WidenBacklog();
+    return Status::Ok();
+  }
+
+  Status Run() {
+    if (!http_.listen_after_bind() && !http_.stopping())
+      return Status::IoError("the server stopped accepting connections on " + options_.listen.ToString());
+    return Status::Ok();
+  }
+
+  void Stop() { http_.Shutdown(); }
+  uint16_t port() const { return port_; }
+
+ private:
+  // A bind of our own first, for an error message that says why (cpp-httplib
+  // only says that it failed).
+  static Status Probe(const ListenAddress& a) {
+    const bool v6 = a.host.find(':') != std::string::npos;
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Status::PosixError("socket", errno);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int r;
+    if (v6) {
+      sockaddr_in6 sa{};
+      sa.sin6_family = AF_INET6;
+      sa.sin6_port = htons(a.port);
+      inet_pton(AF_INET6, a.host.c_str(), &sa.sin6_addr);
+      r = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    } else {
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(a.port);
+      inet_pton(AF_INET, a.host.c_str(), &sa.sin_addr);
+      r = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    }
+    const int err = errno;
+    ::close(fd);
+    if (r != 0) return Status::PosixError("cannot listen on " + a.ToString(), err);
+    return Status::Ok();
+  }
+
+  // Every request is answered here (see the top of the file).
+  void Dispatch(const httplib::Request& hreq, httplib::Response& hres) {
+    const auto start = Clock::now();
+    const std::string if_none_match = hreq.get_header_value("If-None-Match");
+    Request req;
+    req.method = hreq.method;
+    req.path = hreq.path;
+    req.params = &hreq.params;
+    req.if_none_match = if_none_match;
+    std::string_view route = "none";
+    Response res = Decide(hreq, req, &route);
+    hres.status = res.status;
+    hres.set_header("Cache-Control", res.cache_control.empty() ? "no-store" : res.cache_control);
+    for (const auto& [k, v] : res.headers) hres.set_header(k, v);
+    if (t_conn && t_conn->close_after) hres.set_header("Connection", "close");
+    SetBody(hres, std::move(res.body), res.content_type);
+    metrics_->ObserveRequest(route, res.status,
+                             std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+  Response Decide(const httplib::Request& hreq, const Request& req, std::string_view* route) {
+    const ServerLimits& lim = options_.limits;
+    if (options_.listen.loopback && !LoopbackHostAllowed(hreq.get_header_value("Host")))
+      return router_.Error(req, 403,
+                           "this server answers only to its loopback address (Host: localhost, 127.0.0.1 or "
+                           "[::1]); other names are refused to keep web pages elsewhere from reading it");
+    // httplib adds four headers of its own (REMOTE_ADDR and the like).
+    if (hreq.headers.size() > lim.max_headers + 4) {
+      if (t_conn) t_conn->close_after = true;
+      return router_.Error(req, 431, "too many header fields (at most " + std::to_string(lim.max_headers) + ")");
+    }
+    const bool has_body = hreq.has_header("Transfer-Encoding") ||
+                          (hreq.has_header("Content-Length") && hreq.get_header_value("Content-Length") != "0");
+    if (has_body && t_conn) t_conn->close_after = true;  // its body stays unread
+    if (hreq.method != "GET" && hreq.method != "HEAD") {
+      Response r = router_.Error(req, 405, "this server is read-only: it answers GET and HEAD only");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    if (has_body) {
+      const auto length = ParseUint(hreq.get_header_value("Content-Length"), UINT32_MAX);
+      if (!length || *length > lim.max_body_bytes)
+        return router_.Error(req, 413,
+                             lim.max_body_bytes == 0
+                                 ? std::string("requests to this server carry no body")
+                                 : "a request body may hold at most " + std::to_string(lim.max_body_bytes) + " bytes");
+    }
+    const auto query_token = req.Param("token");
+    const AuthResult auth = CheckAuth(options_.token, hreq.get_header_value("Authorization"),
+                                      hreq.get_header_value("Cookie"), query_token);
+    if (auth == AuthResult::kDenied) {
+      Response r = router_.Error(req, 401,
+                                 "this server needs its token: send `Authorization: Bearer TOKEN`, or open "
+                                 "/?token=TOKEN once in the browser");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"portscope\"");
+      return r;
+    }
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (auth == AuthResult::kOkFromQuery) {
+      extra.emplace_back("Set-Cookie", std::string(kTokenCookie) + "=" + options_.token +
+                                           "; Path=/; HttpOnly; SameSite=Strict");
+      // Pages: the same URL without the token, so it does not stay in the
+      // address bar and history. API clients are answered directly.
+      if (!req.api() && req.path != "/metrics") {
+        Response r;
+        r.status = 303;
+        r.content_type = "text/plain; charset=utf-8";
+        r.body = "authenticated; continue at the same page without the token\n";
+        r.headers = std::move(extra);
+        r.headers.emplace_back("Location", WithoutTokenParam(hreq));
+        return r;
+      }
+    }
+    auto match = router_.Find(req.path);
+    if (!match) return router_.Error(req, 404, "there is no page at this address");
+    *route = match->route->pattern;
+    Request routed = req;
+    routed.captures = std::move(match->captures);
+    Response r;
+    try {
+      r = match->route->handler(routed);
+    } catch (const std::exception&) {
+      r = router_.Error(req, 500, "the page could not be rendered");
+    }
+    for (auto& h : extra) r.headers.push_back(std::move(h));
+    return r;
+  }
+
+  // Errors httplib answers itself (a malformed request line, an over-long
+  // URI, a head over the cap) get a status that says why, and a body.
+  httplib::Server::HandlerResponse LibraryError(const httplib::Request& hreq, httplib::Response& res) {
+    if (res.content_length_ > 0 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message;
+    if (t_conn && t_conn->head_too_large()) {
+      res.status = 431;
+      message = "the request line and headers exceed " + std::to_string(options_.limits.max_head_bytes) + " bytes";
+    } else if (t_conn && t_conn->timed_out()) {
+      res.status = 408;
+      message = "the request did not arrive in time";
+    } else if (res.status == 414) {
+      message = "the request line is too long";
+    } else {
+      message = "the request could not be understood";
+    }
+    if (t_conn) t_conn->close_after = true;
+    Request req;
+    req.method = hreq.method;
+    req.path = hreq.path;
+    Response r = router_.Error(req, res.status, message);
+    res.set_header("Cache-Control", "no-store");
+    SetBody(res, std::move(r.body), r.content_type);
+    metrics_->ObserveRequest("none", res.status, 0);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  const Router& router_;
+  Metrics* metrics_;
+  const ServerOptions options_;
+  const ServerCounters counters_;
+  HttpServer http_;
+  uint16_t port_ = 0;
+};
+
+Server::Server(const Router& router, Metrics* metrics, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, metrics, std::move(options))) {}
+Server::~Server() = default;
+Status Server::Bind() { return impl_->Bind(); }
+uint16_t Server::port() const { return impl_->port(); }
+Status Server::Run() { return impl_->Run(); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace portscope::web
