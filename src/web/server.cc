@@ -257,7 +257,7 @@ class Connection final : public httplib::Stream {
 // limit). enqueue never blocks the accept loop.
 class BoundedPool final : public httplib::TaskQueue {
  public:
-  BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+  BoundedPool(size_t threads, size_t max_queued) : n_threads_(threads), max_queued_(max_queued) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
   }
   ~BoundedPool() override { shutdown(); }
@@ -265,9 +265,12 @@ class BoundedPool final : public httplib::TaskQueue {
   void enqueue(std::function<void()> fn) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!stopping_ && jobs_.size() < max_queued_) {
+      // Jobs waiting for a thread beyond those a free thread will take count
+      // against the cap, so a burst of connections while threads are free is
+      // not refused before those threads wake up.
+      if (!stopping_ && jobs_.size() + running_ < max_queued_ + n_threads_) {
         jobs_.push_back(std::move(fn));
-        queued_.store(jobs_.size(), std::memory_order_relaxed);
+        UpdatePressure();
         cv_.notify_one();
         return;
       }
@@ -288,9 +291,13 @@ class BoundedPool final : public httplib::TaskQueue {
     threads_.clear();
   }
 
-  bool busy() const { return queued_.load(std::memory_order_relaxed) > 0; }
+  /// True while connections wait with no free thread to take them.
+  bool busy() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:
+  // REQUIRES: mu_ held.
+  void UpdatePressure() { waiting_.store(jobs_.size() + running_ > n_threads_, std::memory_order_relaxed); }
+
   void Work() {
     for (;;) {
       std::function<void()> fn;
@@ -300,19 +307,25 @@ class BoundedPool final : public httplib::TaskQueue {
         if (jobs_.empty()) return;  // stopping, and nothing left to serve
         fn = std::move(jobs_.front());
         jobs_.pop_front();
-        queued_.store(jobs_.size(), std::memory_order_relaxed);
+        ++running_;
+        UpdatePressure();
       }
       fn();
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
+      UpdatePressure();
     }
   }
 
+  const size_t n_threads_;
   const size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   std::vector<std::thread> threads_;
   bool stopping_ = false;
-  std::atomic<size_t> queued_{0};
+  size_t running_ = 0;  // threads serving a connection
+  std::atomic<bool> waiting_{false};
 };
 
 struct ServerCounters {
@@ -362,7 +375,14 @@ class HttpServer final : public httplib::Server {
           "Content-Length: 38\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
           "too many connections; try again soon\r\n";
       (void)!send(sock, kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      ::shutdown(sock, SHUT_RDWR);
+      // Take in the request the client sends right after connecting (briefly:
+      // this runs on the accept loop), so that closing with it unread does not
+      // reset the connection and lose the 503.
+      ::shutdown(sock, SHUT_WR);
+      char buf[4096];
+      pollfd p{sock, POLLIN, 0};
+      while (poll(&p, 1, kRejectLingerMs) > 0 && recv(sock, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+      }
       ::close(sock);
       return false;
     }
@@ -394,6 +414,7 @@ class HttpServer final : public httplib::Server {
     return ret;
   }
 
+  static constexpr int kRejectLingerMs = 20;
   const ServerLimits& limits_;
   const ServerCounters counters_;
   std::atomic<BoundedPool*> pool_{nullptr};
