@@ -8,8 +8,11 @@
 //  - AddCounter / AddGauge: a module registers a named figure once at
 //    start-up and updates it from any thread (atomics).
 //  - AddCollector: a function run at every scrape that writes figures it
-//    computes then (record counts, cache sizes, and later the canary's probes,
-//    alerts, sources tracked, drops and store lag).
+//    computes then (record counts, cache sizes).
+// The canary is meant to join through the same two calls, e.g.
+// portscope_canary_probes_total, portscope_canary_alerts_total{kind},
+// portscope_canary_sources_tracked, portscope_canary_drops_total{reason} as
+// counters and gauges, and portscope_store_lag_seconds from a collector.
 // Thread-safe. Registration happens before serving; nothing is unregistered.
 #ifndef PORTSCOPE_WEB_METRICS_H_
 #define PORTSCOPE_WEB_METRICS_H_
