@@ -3,15 +3,14 @@
 // head, the number of its headers, or the number of connections:
 //
 //  - Server::process_and_close_socket is virtual, and process_request is
-//    protected, so HttpServer below serves each connection itself through
-//    its own Stream (Connection). The stream counts the bytes of each
-//    request's head and refuses to read past the cap or past the request's
-//    deadline; httplib then answers 400, which the error handler turns into
-//    431 or 408. Reads are buffered (httplib reads request lines a byte at a
-//    time) and a response is sent with one send() when the request is done.
-//  - new_task_queue is a BoundedPool: a fixed number of threads and a bounded
-//    queue. When the queue is full the accept loop runs the connection's task
-//    itself in "reject" mode, which writes a canned 503 without blocking.
+//    protected: HttpServer hands each accepted socket to the EventLoop
+//    (event_loop.h), which owns connections, threads and timeouts and calls
+//    process_request once a request's whole head has arrived. Its stream
+//    refuses to read past the head cap; httplib then answers 400, which the
+//    error handler turns into 431.
+//  - new_task_queue runs httplib's per-connection task on the accept thread
+//    itself: the task only hands the socket over (or answers 503 when the
+//    connection cap is reached), so no thread waits on a client.
 //  - Every request is answered from the pre-routing handler, so httplib's
 //    regex routes, file mounts and body reading are never used. Responses go
 //    out through a content provider with a known length, which also keeps
@@ -43,6 +42,7 @@
 #include "base/ip_address.h"
 #include "base/text.h"
 #include "web/auth.h"
+#include "web/event_loop.h"
 
 #ifndef PORTSCOPE_VERSION
 #define PORTSCOPE_VERSION "dev"
@@ -69,287 +69,30 @@ const httplib::Headers& SecurityHeaders() {
   return kHeaders;
 }
 
-class Connection;
-// The connection the current worker thread serves (null on other threads),
-// so handlers can ask it to close after the response.
-thread_local Connection* t_conn = nullptr;
-// Set while the accept loop runs a connection's task because the queue is
-// full: the task then only answers 503.
-thread_local bool t_reject = false;
-
-// One client connection as an httplib::Stream: buffered reads with a cap and
-// a deadline per request, writes gathered until the response is complete.
-class Connection final : public httplib::Stream {
+// Runs httplib's per-connection task where it is handed over: on the accept
+// thread. The task only passes the socket to the EventLoop.
+class InlineQueue final : public httplib::TaskQueue {
  public:
-  Connection(int fd, const ServerLimits& limits) : fd_(fd), limits_(limits) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{limits.io_timeout_ms / 1000, (limits.io_timeout_ms % 1000) * 1000};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    Describe(true, &remote_ip_, &remote_port_);
-    Describe(false, &local_ip_, &local_port_);
-  }
-
-  bool is_readable() const override {
-    if (in_pos_ < in_len_) return true;
-    pollfd p{fd_, POLLIN, 0};
-    return poll(&p, 1, limits_.io_timeout_ms) > 0;
-  }
-  bool is_writable() const override { return !write_failed_; }
-
-  ssize_t read(char* ptr, size_t size) override {
-    if (failed_) return -1;
-    if (consumed_ >= limits_.max_head_bytes) {
-      head_too_large_ = failed_ = true;
-      return -1;
-    }
-    if (in_pos_ == in_len_) {
-      if (Clock::now() > deadline_) {
-        timed_out_ = failed_ = true;
-        return -1;
-      }
-      ssize_t n;
-      do n = recv(fd_, in_, sizeof in_, 0);
-      while (n < 0 && errno == EINTR);
-      if (n <= 0) {
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
-        failed_ = true;
-        return n < 0 ? -1 : 0;
-      }
-      in_pos_ = 0;
-      in_len_ = static_cast<size_t>(n);
-    }
-    const size_t n = std::min({size, in_len_ - in_pos_, limits_.max_head_bytes - consumed_});
-    std::memcpy(ptr, in_ + in_pos_, n);
-    in_pos_ += n;
-    consumed_ += n;
-    return static_cast<ssize_t>(n);
-  }
-
-  ssize_t write(const char* ptr, size_t size) override {
-    if (write_failed_) return -1;
-    out_.append(ptr, size);
-    if (out_.size() >= kFlushBytes && !Flush()) return -1;
-    return static_cast<ssize_t>(size);
-  }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = remote_ip_;
-    port = remote_port_;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = local_ip_;
-    port = local_port_;
-  }
-  socket_t socket() const override { return fd_; }
-
-  // Waits for the next request to start arriving. False on EOF or error
-  // (the read will tell), timeout, server stop, or, for an idle keep-alive
-  // connection, when other connections wait for a thread.
-  template <typename Stopping, typename Busy>
-  bool WaitForRequest(int timeout_ms, bool idle, Stopping stopping, Busy busy) {
-    if (in_pos_ < in_len_) return true;
-    int waited = 0;
-    while (waited < timeout_ms) {
-      if (stopping()) return false;
-      if (idle && waited >= limits_.busy_idle_ms && busy()) return false;
-      const int slice = std::min(100, timeout_ms - waited);
-      pollfd p{fd_, POLLIN, 0};
-      const int r = poll(&p, 1, slice);
-      if (r > 0) return true;
-      if (r < 0 && errno != EINTR) return false;
-      waited += slice;
-    }
-    return false;
-  }
-
-  void BeginRequest() {
-    consumed_ = 0;
-    deadline_ = Clock::now() + std::chrono::milliseconds(limits_.request_timeout_ms);
-  }
-
-  bool Flush() {
-    size_t off = 0;
-    while (off < out_.size()) {
-      const ssize_t n = send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        write_failed_ = true;
-        out_.clear();
-        return false;
-      }
-      off += static_cast<size_t>(n);
-    }
-    out_.clear();
-    return true;
-  }
-
-  // After a request the server refused without reading all of it: send the
-  // FIN, then read and drop what the client is still sending for a moment,
-  // so its kernel does not get an RST that would discard our response
-  // before the client reads it (what nginx calls a lingering close).
-  void LingeringClose() {
-    shutdown(fd_, SHUT_WR);
-    const auto until = Clock::now() + std::chrono::milliseconds(kLingerMs);
-    size_t drained = 0;
-    char buf[4096];
-    while (drained < kLingerBytes && Clock::now() < until) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, kLingerMs) <= 0) break;
-      const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-      if (n <= 0) break;
-      drained += static_cast<size_t>(n);
-    }
-    close(fd_);
-  }
-
-  void Close() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
-  }
-
-  // Reading or sending failed: the connection carries no further request. (A
-  // failed read still lets the answer to it go out.)
-  bool failed() const { return failed_ || write_failed_; }
-  bool head_too_large() const { return head_too_large_; }
-  bool timed_out() const { return timed_out_; }
-  // Set by the server for a request it refused with input left unread.
-  bool close_after = false;
-
- private:
-  static constexpr size_t kFlushBytes = 256 * 1024;
-  static constexpr int kLingerMs = 1000;
-  static constexpr size_t kLingerBytes = 4 * 1024 * 1024;
-
-  void Describe(bool peer, std::string* ip, int* port) const {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int r = peer ? getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len)
-                       : getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (r != 0) return;
-    char buf[INET6_ADDRSTRLEN] = "";
-    if (ss.ss_family == AF_INET) {
-      const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-      inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-      *port = ntohs(a->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-      const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-      inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-      *port = ntohs(a->sin6_port);
-    }
-    *ip = buf;
-  }
-
-  const int fd_;
-  const ServerLimits& limits_;
-  char in_[8192];
-  size_t in_pos_ = 0, in_len_ = 0;
-  std::string out_;
-  size_t consumed_ = 0;
-  Clock::time_point deadline_;
-  bool failed_ = false, write_failed_ = false, head_too_large_ = false, timed_out_ = false;
-  std::string remote_ip_, local_ip_;
-  int remote_port_ = 0, local_port_ = 0;
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
 };
 
-// Fixed threads and a bounded queue (cpp-httplib's ThreadPool queues without
-// limit). enqueue never blocks the accept loop.
-class BoundedPool final : public httplib::TaskQueue {
- public:
-  BoundedPool(size_t threads, size_t max_queued) : n_threads_(threads), max_queued_(max_queued) {
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
-  }
-  ~BoundedPool() override { shutdown(); }
-
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      // Jobs waiting for a thread beyond those a free thread will take count
-      // against the cap, so a burst of connections while threads are free is
-      // not refused before those threads wake up.
-      if (!stopping_ && jobs_.size() + running_ < max_queued_ + n_threads_) {
-        jobs_.push_back(std::move(fn));
-        UpdatePressure();
-        cv_.notify_one();
-        return;
-      }
-    }
-    t_reject = true;
-    fn();
-    t_reject = false;
-  }
-
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ && threads_.empty()) return;
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-
-  /// True while connections wait with no free thread to take them.
-  bool busy() const { return waiting_.load(std::memory_order_relaxed); }
-
- private:
-  // REQUIRES: mu_ held.
-  void UpdatePressure() { waiting_.store(jobs_.size() + running_ > n_threads_, std::memory_order_relaxed); }
-
-  void Work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // stopping, and nothing left to serve
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-        ++running_;
-        UpdatePressure();
-      }
-      fn();
-      std::lock_guard<std::mutex> lock(mu_);
-      --running_;
-      UpdatePressure();
-    }
-  }
-
-  const size_t n_threads_;
-  const size_t max_queued_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  bool stopping_ = false;
-  size_t running_ = 0;  // threads serving a connection
-  std::atomic<bool> waiting_{false};
-};
-
-struct ServerCounters {
-  Counter* accepted;
-  Counter* rejected;
-  Gauge* active;
-  Counter* head_too_large;
-  Counter* timed_out;
-};
-
-// httplib::Server serving connections through Connection (see the top of
+// httplib::Server whose connections the EventLoop serves (see the top of
 // this file).
 class HttpServer final : public httplib::Server {
  public:
-  HttpServer(const ServerLimits& limits, const ServerCounters& counters) : limits_(limits), counters_(counters) {
-    new_task_queue = [this] {
-      auto* pool = new BoundedPool(limits_.worker_threads, limits_.queued_connections);
-      pool_.store(pool);
-      return pool;
-    };
+  HttpServer(Counter* accepted, Counter* rejected) : accepted_(accepted), rejected_(rejected) {
+    new_task_queue = [] { return new InlineQueue; };
+  }
+  void set_loop(EventLoop* loop) { loop_ = loop; }
+
+  // Parses and answers the request whose head `conn` holds.
+  bool Process(Connection& conn, bool last, bool* closed) {
+    return process_request(conn, last, *closed, nullptr);
   }
 
-  // Closes the listening socket: the accept loop ends, and so does every
-  // connection at its next keep-alive wait. Works before Run() started too.
+  // Closes the listening socket: the accept loop ends. Works before Run()
+  // started too.
   void Shutdown() {
     const socket_t s = svr_sock_.exchange(INVALID_SOCKET);
     if (s != INVALID_SOCKET) {
@@ -367,57 +110,30 @@ class HttpServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
-    counters_.accepted->Add();
-    if (t_reject) {
-      counters_.rejected->Add();
-      static constexpr std::string_view kBusy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-          "Content-Length: 38\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-          "too many connections; try again soon\r\n";
-      (void)!send(sock, kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      // Take in the request the client sends right after connecting (briefly:
-      // this runs on the accept loop), so that closing with it unread does not
-      // reset the connection and lose the 503.
-      ::shutdown(sock, SHUT_WR);
-      char buf[4096];
-      pollfd p{sock, POLLIN, 0};
-      while (poll(&p, 1, kRejectLingerMs) > 0 && recv(sock, buf, sizeof buf, MSG_DONTWAIT) > 0) {
-      }
-      ::close(sock);
-      return false;
+    accepted_->Add();
+    if (loop_ && loop_->Adopt(sock)) return true;
+    rejected_->Add();
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "X-Content-Type-Options: nosniff\r\nContent-Length: 38\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        "too many connections; try again soon\r\n";
+    (void)!send(sock, kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    // Take in the request the client sends right after connecting (briefly:
+    // this runs on the accept loop), so that closing with it unread does not
+    // reset the connection and lose the 503.
+    ::shutdown(sock, SHUT_WR);
+    char buf[4096];
+    pollfd p{sock, POLLIN, 0};
+    while (poll(&p, 1, kRejectLingerMs) > 0 && recv(sock, buf, sizeof buf, MSG_DONTWAIT) > 0) {
     }
-    counters_.active->Add(1);
-    Connection conn(sock, limits_);
-    t_conn = &conn;
-    bool ret = false;
-    size_t served = 0;
-    BoundedPool* pool = pool_.load();
-    const size_t max_requests = std::max<size_t>(1, limits_.keep_alive_max_requests);
-    while (served < max_requests) {
-      const int wait_ms = served == 0 ? limits_.io_timeout_ms : limits_.keep_alive_timeout_ms;
-      if (!conn.WaitForRequest(wait_ms, served > 0, [this] { return stopping(); },
-                               [pool] { return pool && pool->busy(); }))
-        break;
-      conn.BeginRequest();
-      bool closed = false;
-      ret = process_request(conn, served + 1 == max_requests || stopping(), closed, nullptr);
-      const bool sent = conn.Flush();
-      ++served;
-      if (conn.head_too_large()) counters_.head_too_large->Add();
-      if (conn.timed_out()) counters_.timed_out->Add();
-      if (!ret || !sent || closed || conn.failed() || conn.close_after) break;
-    }
-    t_conn = nullptr;
-    if (conn.close_after || conn.head_too_large()) conn.LingeringClose();
-    else conn.Close();
-    counters_.active->Add(-1);
-    return ret;
+    ::close(sock);
+    return false;
   }
 
   static constexpr int kRejectLingerMs = 20;
-  const ServerLimits& limits_;
-  const ServerCounters counters_;
-  std::atomic<BoundedPool*> pool_{nullptr};
+  Counter* accepted_;
+  Counter* rejected_;
+  EventLoop* loop_ = nullptr;
 };
 
 // Sends `body` through a content provider of known length: no copy per write
@@ -490,15 +206,20 @@ class Server::Impl {
       : router_(router),
         metrics_(metrics),
         options_(std::move(options)),
-        counters_{metrics->AddCounter("portscope_http_connections_total", "Connections accepted."),
-                  metrics->AddCounter("portscope_http_connections_rejected_total",
-                                      "Connections answered 503 because every thread was busy and the queue full."),
-                  metrics->AddGauge("portscope_http_connections_active", "Connections being served now."),
-                  metrics->AddCounter("portscope_http_requests_head_too_large_total",
-                                      "Requests whose line and headers exceeded the cap (431)."),
-                  metrics->AddCounter("portscope_http_requests_timed_out_total",
-                                      "Requests that did not arrive in time, or stalled (408 or closed).")},
-        http_(options_.limits, counters_) {
+        accepted_(metrics->AddCounter("portscope_http_connections_total", "Connections accepted.")),
+        rejected_(metrics->AddCounter("portscope_http_connections_rejected_total",
+                                      "Connections answered 503 at the connection cap, none idle enough to make way.")),
+        http_(accepted_, rejected_),
+        loop_(options_.limits,
+              {metrics->AddGauge("portscope_http_connections_active", "Connections open now."),
+               metrics->AddCounter("portscope_http_requests_head_too_large_total",
+                                   "Requests whose line and headers exceeded the cap (431)."),
+               metrics->AddCounter("portscope_http_requests_timed_out_total",
+                                   "Requests that did not arrive whole in time (408)."),
+               metrics->AddCounter("portscope_http_connections_evicted_total",
+                                   "Idle keep-alive connections closed at the cap to make way for a new one.")},
+              [this](Connection& conn, bool last, bool* closed) { return http_.Process(conn, last, closed); }) {
+    http_.set_loop(&loop_);
     metrics->AddGauge("portscope_build_info", "portscope's version and the HTTP library's (value 1).",
                       {{"version", PORTSCOPE_VERSION}, {"httplib", CPPHTTPLIB_VERSION}})
         ->Set(1);
@@ -548,8 +269,10 @@ class Server::Impl {
   }
 
   Status Run() {
-    if (!http_.listen_after_bind() && !http_.stopping())
-      return Status::IoError("the server stopped accepting connections on " + options_.listen.ToString());
+    loop_.Start();
+    const bool clean = http_.listen_after_bind() || http_.stopping();
+    loop_.Stop();
+    if (!clean) return Status::IoError("the server stopped accepting connections on " + options_.listen.ToString());
     return Status::Ok();
   }
 
@@ -599,7 +322,7 @@ class Server::Impl {
     hres.status = res.status;
     hres.set_header("Cache-Control", res.cache_control.empty() ? "no-store" : res.cache_control);
     for (const auto& [k, v] : res.headers) hres.set_header(k, v);
-    if (t_conn && t_conn->close_after) hres.set_header("Connection", "close");
+    if (Connection* conn = CurrentConnection(); conn && conn->close_after) hres.set_header("Connection", "close");
     SetBody(hres, std::move(res.body), res.content_type);
     metrics_->ObserveRequest(route, res.status,
                              std::chrono::duration<double>(Clock::now() - start).count());
@@ -612,13 +335,14 @@ class Server::Impl {
                            "this server answers only to its loopback address (Host: localhost, 127.0.0.1 or "
                            "[::1]); other names are refused to keep web pages elsewhere from reading it");
     // httplib adds four headers of its own (REMOTE_ADDR and the like).
+    Connection* conn = CurrentConnection();
     if (hreq.headers.size() > lim.max_headers + 4) {
-      if (t_conn) t_conn->close_after = true;
+      if (conn) conn->close_after = true;
       return router_.Error(req, 431, "too many header fields (at most " + std::to_string(lim.max_headers) + ")");
     }
     const bool has_body = hreq.has_header("Transfer-Encoding") ||
                           (hreq.has_header("Content-Length") && hreq.get_header_value("Content-Length") != "0");
-    if (has_body && t_conn) t_conn->close_after = true;  // its body stays unread
+    if (has_body && conn) conn->close_after = conn->unread_input = true;  // its body stays unread
     if (hreq.method != "GET" && hreq.method != "HEAD") {
       Response r = router_.Error(req, 405, "this server is read-only: it answers GET and HEAD only");
       r.headers.emplace_back("Allow", "GET, HEAD");
@@ -678,18 +402,16 @@ class Server::Impl {
   httplib::Server::HandlerResponse LibraryError(const httplib::Request& hreq, httplib::Response& res) {
     if (res.content_length_ > 0 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     std::string message;
-    if (t_conn && t_conn->head_too_large()) {
+    Connection* conn = CurrentConnection();
+    if (conn && conn->head_too_large()) {
       res.status = 431;
       message = "the request line and headers exceed " + std::to_string(options_.limits.max_head_bytes) + " bytes";
-    } else if (t_conn && t_conn->timed_out()) {
-      res.status = 408;
-      message = "the request did not arrive in time";
     } else if (res.status == 414) {
       message = "the request line is too long";
     } else {
       message = "the request could not be understood";
     }
-    if (t_conn) t_conn->close_after = true;
+    if (conn) conn->close_after = conn->unread_input = true;
     Request req;
     req.method = hreq.method;
     req.path = hreq.path;
@@ -703,8 +425,10 @@ class Server::Impl {
   const Router& router_;
   Metrics* metrics_;
   const ServerOptions options_;
-  const ServerCounters counters_;
+  Counter* accepted_;
+  Counter* rejected_;
   HttpServer http_;
+  EventLoop loop_;  // after http_: destroyed first, so no worker outlives it
   uint16_t port_ = 0;
 };
 

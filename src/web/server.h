@@ -5,8 +5,9 @@
 //    and a loopback server refuses Host names that are not loopback;
 //  - read-only: GET and HEAD, anything else 405; request bodies 413;
 //  - caps: request line + headers bytes, header count, time to receive a
-//    request, connections served at once and waiting (beyond: 503 at once),
-//    requests per connection, idle keep-alive (shorter when others wait);
+//    request, open connections (idle ones make way, else 503 at once),
+//    requests per connection, idle keep-alive; a few threads serve all
+//    connections, so slow clients hold none (event_loop.h);
 //  - security headers on every response (CSP without inline script, nosniff,
 //    Referrer-Policy, X-Frame-Options DENY);
 //  - metrics per route and status, and for connections.
@@ -40,14 +41,19 @@ struct ListenAddress {
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
 struct ServerLimits {
-  /// Connections served at once. Each holds a thread while open, keep-alive
-  /// included (cpp-httplib serves a connection on one thread), so this is
-  /// also the thread count: 64 threads cost ~64 x 8 MiB of address space but
-  /// only the stack pages they touch.
+  /// Threads that serve requests. A connection holds one only while it is
+  /// being answered, or for up to `hold_ms` after an answer while other
+  /// threads are free (so a client that asks again at once finds its thread
+  /// awake); waiting, idle or slow connections hold none (event_loop.h).
+  /// 64 threads cost ~64 x 8 MiB of address space, but only the stack pages
+  /// they touch.
   size_t worker_threads = 64;
-  /// Accepted connections waiting for a thread. Beyond this, a new
-  /// connection is answered 503 at once and closed.
-  size_t queued_connections = 256;
+  int hold_ms = 100;
+  /// Connections open at once. At the cap, the keep-alive connection idle
+  /// longest (at least `busy_idle_ms`) is closed to make way, else the new
+  /// one is answered 503. cpp-httplib 0.11.4 answers 500 on descriptors
+  /// above 1023 (select), which keeps this well below 1,024.
+  size_t max_connections = 512;
   /// Request line and headers together. 16 KiB holds any browser request;
   /// more is answered 431 (an over-long request line 414).
   size_t max_head_bytes = 16 * 1024;
@@ -56,14 +62,14 @@ struct ServerLimits {
   /// A request body larger than this is answered 413 without being read; the
   /// server is read-only, so 0: no request carries one.
   size_t max_body_bytes = 0;
-  /// A request must arrive whole within this time (408 beyond): slow
-  /// senders cannot hold a thread for long.
+  /// A request must arrive whole within this time from its first byte (408).
   int request_timeout_ms = 10000;
-  /// One read or write waiting longer than this fails the connection.
+  /// A new connection that sends nothing, or a client that takes none of its
+  /// response, for this long is closed.
   int io_timeout_ms = 5000;
-  /// How long an idle keep-alive connection is kept; while connections wait
-  /// for a thread, idle ones are closed after `busy_idle_ms` instead.
+  /// How long an idle keep-alive connection is kept.
   int keep_alive_timeout_ms = 5000;
+  /// At the connection cap, an idle keep-alive connection this old makes way.
   int busy_idle_ms = 100;
   /// Requests served on one connection before it is closed.
   size_t keep_alive_max_requests = 1000;
