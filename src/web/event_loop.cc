@@ -1,10 +1,8 @@
 #include "web/event_loop.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,14 +100,17 @@ void Connection::get_local_ip_and_port(std::string& ip, int& port) const {
   port = local_port_;
 }
 
-Connection::Fill Connection::Receive(SteadyTime now) {
+Connection::Fill Connection::Receive(SteadyTime now, bool wait) {
   char buf[16384];
   size_t drained = 0;
-  for (;;) {
+  for (bool first = true;; first = false) {
     // Enough to know the head is over the cap: the rest can wait.
     if (!lingering && in_.size() - in_pos_ > limits_.max_head_bytes) return Fill::kOpen;
-    const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    // The socket stays blocking, with SO_RCVTIMEO = hold_ms: a waiting
+    // receive is one system call, not a poll and a recv.
+    const ssize_t n = recv(fd_, buf, sizeof buf, wait && first ? 0 : MSG_DONTWAIT);
     if (n > 0) {
+      if (wait && first) now = Clock::now();
       last_activity = now;
       if (lingering) {
         drained += static_cast<size_t>(n);
@@ -196,10 +197,12 @@ void EventLoop::Stop() {
 
 bool EventLoop::Adopt(int fd) {
   if (epfd_ < 0) return false;
-  const int flags = fcntl(fd, F_GETFL, 0);
-  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  // Blocking, with a receive timeout of hold_ms: every other call on the
+  // socket passes MSG_DONTWAIT (Connection::Receive).
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const timeval hold{limits_.hold_ms / 1000, (limits_.hold_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hold, sizeof hold);
   std::unique_ptr<Connection> evicted;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return false;
@@ -309,23 +312,22 @@ void EventLoop::Serve(Connection* c) {
       c->linger_until = now + kLinger;
     }
     if (c->lingering) {
-      if (c->Receive(now) == Connection::Fill::kOpen) Park(c, EPOLLIN);
+      if (c->Receive(now, false) == Connection::Fill::kOpen) Park(c, EPOLLIN);
       else Close(c);
       break;
     }
     if (!c->RequestReady()) {
-      const Connection::Fill fill = c->Receive(now);
+      // Between requests, while other workers are free, wait here up to
+      // hold_ms for the next one; a request arriving piecemeal waits parked.
+      const bool hold = limits_.hold_ms > 0 && !c->HasPartialRequest() && idle_workers_.load() > 0 &&
+                        !stopping_.load();
+      const Connection::Fill fill = c->Receive(now, hold);
       if (!c->RequestReady()) {
         if (fill != Connection::Fill::kOpen) {
           Close(c);
-          break;
+        } else {
+          Park(c, EPOLLIN);
         }
-        // Only between requests: a request that arrives piecemeal waits parked.
-        if (limits_.hold_ms > 0 && !c->HasPartialRequest() && idle_workers_.load() > 0 && !stopping_.load()) {
-          pollfd p{c->fd(), POLLIN, 0};
-          if (poll(&p, 1, limits_.hold_ms) > 0) continue;
-        }
-        Park(c, EPOLLIN);
         break;
       }
     }

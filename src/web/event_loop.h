@@ -53,8 +53,9 @@ class Connection final : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
   enum class Fill { kOpen, kEof, kError };
-  /// Receives what has arrived, without blocking, up to just past the head cap.
-  Fill Receive(SteadyTime now);
+  /// Receives what has arrived, up to just past the head cap; with `wait`,
+  /// first waits up to hold_ms for something to arrive.
+  Fill Receive(SteadyTime now, bool wait);
   /// A whole request head is buffered, or more than the cap allows.
   bool RequestReady() const;
   bool HasPartialRequest() const { return in_pos_ < in_.size(); }
