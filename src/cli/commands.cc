@@ -22,6 +22,7 @@
 #include "cli/socket_commands.h"
 #include "cli/socket_output.h"
 #include "cli/store_commands.h"
+#include "cli/web_commands.h"
 #include "sockets/socket_table.h"
 #include "cli/port_spec.h"
 #include "registry/page.h"
@@ -189,7 +190,7 @@ int RunSearch(const Common& common, const std::string& text, const std::string& 
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& h : hits) {
       auto j = PortJson(reg.Lookup(h.ref));
-      j["match"] = {{"name", h.name}, {"score", h.score}, {"source", SourceTitle(h.source)}};
+      j["match"] = report::MatchJson(h);
       arr.push_back(std::move(j));
     }
     Print(arr.dump(2) + "\n");
@@ -328,7 +329,7 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
-         a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report";
+         a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report" || a == "serve";
 }
 
 }  // namespace
@@ -370,7 +371,8 @@ int Main(int argc, char** argv) {
       "  portscope events --since 1h    probes the canary recorded\n"
       "  portscope alerts               port scans it recognised\n"
       "  portscope report               top sources and ports, scan types, timeline\n"
-      "  portscope db info              which data sources are in use\n\n"
+      "  portscope db info              which data sources are in use\n"
+      "  portscope serve                the same as web pages and JSON on 127.0.0.1:8244\n\n"
       "Exit status: 0 ok, 1 nothing found, 2 bad input, 3 I/O error.");
 
   Common info_common;
@@ -412,6 +414,8 @@ int Main(int argc, char** argv) {
   AddAlertsCommand(&app, &alerts_options);
   ReportOptions report_options;
   AddReportCommand(&app, &report_options);
+  ServeOptions serve_options;
+  AddServeCommand(&app, &serve_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -451,6 +455,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("events")) return RunEvents(events_options, LoadedRegistry().get());
   if (app.got_subcommand("alerts")) return RunAlerts(alerts_options, LoadedRegistry().get());
   if (app.got_subcommand("report")) return RunReport(report_options, LoadedRegistry().get());
+  if (app.got_subcommand("serve")) return RunServe(serve_options);
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

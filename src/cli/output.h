@@ -10,6 +10,7 @@
 
 #include "registry/page.h"
 #include "registry/registry.h"
+#include "report/port_json.h"
 
 namespace portscope::cli {
 
@@ -24,18 +25,16 @@ struct Style {
 
 /// Short tag for a source in human output, e.g. "[iana]".
 std::string SourceTag(const registry::LayerView* l);
-/// "IANA port registry, Wireshark's copy (libwireshark-data 4.0.17, 2024-08-28)".
-std::string SourceTitle(const registry::LayerView* l);
+// The JSON objects and source titles live in report/ (shared with web/).
+using report::PortJson;
+using report::SourceJson;
+using report::SourceTitle;
 
 /// `here`: what holds the port on this machine now (empty: not looked at).
 std::string RenderCard(const registry::PortFacts& f, const Style& style, const std::string& here = {});
 /// One line per source tag used, printed once after the cards.
 std::string RenderLegend(const std::vector<const registry::LayerView*>& used, const Style& style);
 std::string RenderArticle(const registry::Article& a, const Style& style, size_t width);
-
-/// The documented JSON object for one (port, proto); see docs/json.md.
-nlohmann::ordered_json PortJson(const registry::PortFacts& f);
-nlohmann::ordered_json SourceJson(const registry::LayerView* l);
 
 }  // namespace portscope::cli
 

@@ -23,16 +23,6 @@ std::string PortWord(const ServiceFact& s) {
   return "ports " + std::to_string(s.port_lo) + "-" + std::to_string(s.port_hi);
 }
 
-std::string SourceLabel(const LayerView* l) {
-  if (!l) return "no source";
-  std::string s = Str(l->name);
-  std::string detail = Str(l->version);
-  if (!l->date.empty() && l->version.find(l->date) == std::string_view::npos)
-    detail += (detail.empty() ? "" : ", ") + Str(l->date);
-  if (!detail.empty()) s += " (" + detail + ")";
-  return s;
-}
-
 std::string Percent(double f) {
   char buf[32];
   std::snprintf(buf, sizeof buf, f >= 0.001 ? "%.2f%%" : "%.4f%%", f * 100);
@@ -137,6 +127,16 @@ void AddIanaParagraphs(const Registry& reg, uint16_t port, const std::vector<Pro
 }
 
 }  // namespace
+
+std::string SourceLabel(const LayerView* l) {
+  if (!l) return "no source";
+  std::string s = Str(l->name);
+  std::string detail = Str(l->version);
+  if (!l->date.empty() && l->version.find(l->date) == std::string_view::npos)
+    detail += (detail.empty() ? "" : ", ") + Str(l->date);
+  if (!detail.empty()) s += " (" + detail + ")";
+  return s;
+}
 
 std::string JoinProtos(const std::vector<Proto>& protos, bool upper) {
   std::string out;

@@ -39,6 +39,10 @@ struct Article {
 
 Article BuildArticle(const Registry& registry, uint16_t port);
 
+/// "IANA port registry, Wireshark's copy (libwireshark-data 4.0.17, 2024-08-28)";
+/// "no source" for null.
+std::string SourceLabel(const LayerView* l);
+
 /// "tcp and udp", "tcp, udp and sctp" (or "TCP and UDP" when `upper`).
 std::string JoinProtos(const std::vector<Proto>& protos, bool upper = false);
 

@@ -1,0 +1,63 @@
+#include "cli/web_commands.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "base/text.h"
+
+namespace portscope::cli {
+namespace {
+
+// portscope-serve beside this binary, or in ../libexec/portscope/ (an
+// installed layout); "" when neither exists.
+std::string FindHelper() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  std::string dir(self, static_cast<size_t>(n));
+  dir.erase(dir.rfind('/'));
+  for (const std::string& candidate : {dir + "/portscope-serve", dir + "/../libexec/portscope/portscope-serve"})
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  return "";
+}
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
+  CLI::App* serve = app->add_subcommand("serve", "Serve the port reference site, its JSON API and /metrics");
+  serve->add_option("--listen", o->listen,
+                    "ADDR:PORT to listen on (default 127.0.0.1:8244; IPv6 as [::1]:8244; port 0 picks one)");
+  serve->add_option("--token-file", o->token_file,
+                    "File holding the token clients must present; required for any non-loopback address");
+  serve->footer(
+      "Pages: /, /ports/N, /ports/A-B, /search?q=. JSON: /api/ports/N, /api/ports/A-B, /api/search?q=\n"
+      "(the schema of --json, docs/json.md). Prometheus: /metrics. Read-only; stops on Ctrl-C or SIGTERM.\n"
+      "With a token, clients send `Authorization: Bearer TOKEN`; a browser opens /?token=TOKEN once.\n\n"
+      "Examples:\n  portscope serve\n  portscope serve --listen [::1]:8244\n"
+      "  head -c 24 /dev/urandom | base64 > token && portscope serve --listen 0.0.0.0:8244 --token-file token");
+  return serve;
+}
+
+int RunServe(const ServeOptions& o) {
+  const std::string helper = FindHelper();
+  if (helper.empty())
+    return Fail(kExitIo, "serve needs portscope-serve installed beside portscope (build target portscope-serve)");
+  std::vector<std::string> args = {helper, "serve", "--listen", o.listen};
+  if (!o.token_file.empty()) {
+    args.push_back("--token-file");
+    args.push_back(o.token_file);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  execv(helper.c_str(), argv.data());
+  return Fail(kExitIo, "cannot run " + EscapeForTerminal(helper) + ": " + std::strerror(errno));
+}
+
+}  // namespace portscope::cli

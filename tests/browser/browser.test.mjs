@@ -1,0 +1,173 @@
+// Browser tests of `portscope serve`: Debian's chromium, headless, driven by
+// playwright-core (which never downloads a browser of its own). run.sh starts
+// the server and passes its URL in PORTSCOPE_URL.
+//
+// Every page visited is checked for Content-Security-Policy violations (both
+// the console messages and the DOM's securitypolicyviolation events), for
+// JavaScript dialogs (which an injected script would open), and is
+// screenshotted into ARTIFACTS.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.PORTSCOPE_URL;
+const ARTIFACTS = process.env.ARTIFACTS || 'test-artifacts';
+const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
+// MACHINE-NOTES.md; playwright adds a fresh temporary --user-data-dir itself.
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+              '--disable-sync', '--no-first-run'];
+
+assert.ok(BASE, 'PORTSCOPE_URL is not set (run tests/browser/run.sh)');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: ARGS });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+// A page that records what must never happen: dialogs, CSP violations,
+// console errors, uncaught exceptions.
+async function watchedPage(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...options });
+  const page = await context.newPage();
+  const seen = { dialogs: [], csp: [], errors: [] };
+  page.on('dialog', async (d) => {
+    seen.dialogs.push(d.message());
+    await d.dismiss();
+  });
+  page.on('console', (m) => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) seen.csp.push(m.text());
+    else if (m.type() === 'error') seen.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  if (options.javaScriptEnabled !== false) {
+    await page.addInitScript(() => {
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+  }
+  return { context, page, seen };
+}
+
+async function expectClean(page, seen, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  let domViolations = [];
+  try {
+    domViolations = await page.evaluate(() => window.__cspViolations || []);
+  } catch (e) {
+    // JavaScript disabled: the console still reports violations.
+  }
+  assert.deepEqual(seen.csp, [], `CSP violations in the console on ${name}`);
+  assert.deepEqual(domViolations, [], `securitypolicyviolation events on ${name}`);
+  assert.deepEqual(seen.dialogs, [], `dialogs opened on ${name}`);
+  assert.deepEqual(seen.errors, [], `console errors on ${name}`);
+}
+
+test('the page for port 2244 shows nmsserver, its facts and its FAQ', async () => {
+  const { context, page, seen } = await watchedPage();
+  const res = await page.goto(`${BASE}ports/2244`);
+  assert.equal(res.status(), 200);
+  assert.match(await page.locator('h1').innerText(), /Port 2244: nmsserver/);
+  assert.match(await page.locator('#facts').innerText(), /NMS Server/);
+  assert.match(await page.locator('#faq').innerText(), /Is port 2244 assigned\?\s+Yes\. IANA assigns port 2244/);
+  assert.match(await page.locator('#here').innerText(), /Here, now/);
+  // The stylesheet applied (so it loaded under the CSP): cards have a border.
+  const border = await page.locator('.card').first().evaluate((e) => getComputedStyle(e).borderTopStyle);
+  assert.equal(border, 'solid');
+  await page.locator('a[rel=next]').click();
+  await page.waitForURL(/\/ports\/2245$/);
+  await expectClean(page, seen, 'port-2244-then-2245');
+  await context.close();
+});
+
+test('search finds postgresql by name', async () => {
+  const { context, page, seen } = await watchedPage();
+  await page.goto(`${BASE}search?q=postgresql`);
+  const row = page.locator('table.results tbody tr', { has: page.locator('a[href="/ports/5432"]') }).first();
+  assert.match(await row.innerText(), /postgresql/);
+  await expectClean(page, seen, 'search-postgresql');
+  await context.close();
+});
+
+test('the search box submits and suggests as you type', async () => {
+  const { context, page, seen } = await watchedPage();
+  await page.goto(BASE);
+  const box = page.locator('main form.search input[name=q]');
+  await box.click();
+  await box.pressSequentially('postgres', { delay: 20 });
+  // Suggestions come from /api/search, rendered by app.js.
+  const suggestion = page.locator('main ul.suggest a[href="/ports/5432"]').first();
+  await suggestion.waitFor({ state: 'visible', timeout: 10000 });
+  assert.match(await suggestion.innerText(), /5432\/tcp/);
+  await page.screenshot({ path: join(ARTIFACTS, 'home-suggestions.png') });
+  await box.fill('postgresql');
+  await box.press('Enter');
+  await page.waitForURL(/\/search\?q=postgresql/);
+  assert.ok(await page.locator('a[href="/ports/5432"]').count() > 0);
+  await expectClean(page, seen, 'search-box');
+  await context.close();
+});
+
+test('a query holding a script is shown as text and runs nothing', async () => {
+  const { context, page, seen } = await watchedPage();
+  await page.goto(BASE);
+  const payload = '<script>alert(1)</script>';
+  const box = page.locator('header form.search input[name=q]');
+  await box.fill(payload);
+  await box.press('Enter');
+  await page.waitForURL(/\/search\?q=/);
+  assert.equal(await page.locator('h1').innerText(), `Ports matching \u201c${payload}\u201d`);
+  assert.equal(await page.locator('main input[name=q]').inputValue(), payload);
+  assert.equal(await page.locator('main script').count(), 0);
+  // The same through an attribute and an event handler.
+  for (const q of ['"><img src=x onerror=alert(2)>', "' autofocus onfocus=alert(3) x='"]) {
+    await page.goto(`${BASE}search?q=${encodeURIComponent(q)}`);
+    assert.equal(await page.locator('main input[name=q]').inputValue(), q);
+    assert.equal(await page.locator('main img').count(), 0);
+  }
+  // Typing it into a box with suggestions on must not inject either.
+  const main = page.locator('main input[name=q]');
+  await main.fill('');
+  await main.pressSequentially('<img src=x onerror=alert(4)>', { delay: 5 });
+  await page.waitForTimeout(500);
+  await expectClean(page, seen, 'xss-attempts');
+  await context.close();
+});
+
+test('pages work without JavaScript', async () => {
+  const { context, page, seen } = await watchedPage({ javaScriptEnabled: false });
+  await page.goto(BASE);
+  assert.match(await page.locator('main').innerText(), /System Ports/);
+  const box = page.locator('main form.search input[name=q]');
+  await box.fill('nmsserver');
+  await box.press('Enter');
+  await page.waitForURL(/\/search\?q=nmsserver/);
+  await page.locator('a[href="/ports/2244"]').first().click();
+  await page.waitForURL(/\/ports\/2244$/);
+  assert.match(await page.locator('h1').innerText(), /nmsserver/);
+  await expectClean(page, seen, 'no-javascript');
+  await context.close();
+});
+
+test('home, range and error pages render without violations', async () => {
+  const { context, page, seen } = await watchedPage();
+  for (const [path, status, name] of [['', 200, 'home'], ['ports/2200-2300', 200, 'range'],
+                                      ['ports/70000', 400, 'bad-port'], ['nope', 404, 'not-found']]) {
+    const res = await page.goto(`${BASE}${path}`);
+    assert.equal(res.status(), status, path);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: name !== 'range' });
+  }
+  // The errors of those 400 and 404 loads are expected; nothing else is.
+  seen.errors = seen.errors.filter((e) => !/status of 40[04]/.test(e));
+  await expectClean(page, seen, 'not-found-last');
+  await context.close();
+});
