@@ -133,6 +133,21 @@ int main(int argc, char** argv) {
     }
   }
   const auto stop = std::chrono::steady_clock::now();
+  if (Arg(argc, argv, "--dump", 0) != 0) {
+    // Alert count and counters only, to compare builds (must not change).
+    engine.Finish(sink);
+    const auto& c = engine.counters();
+    std::printf("alerts %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", sink.count[0], sink.count[1], sink.count[2]);
+    std::printf("sources %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c.sources_created, c.sources_evicted,
+                c.sources_expired, c.sources_dropped);
+    std::printf("flows %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c.attempts, c.retransmissions,
+                c.flows_evicted, c.attempts_unanswered, c.flows_dropped);
+    std::printf("evidence %" PRIu64 " %" PRIu64 " scans %" PRIu64 " %" PRIu64 " deferred %" PRIu64 " dropped %" PRIu64
+                "\n",
+                c.evidence, c.evidence_overwritten, c.scans_started, c.scans_evicted, c.alerts_deferred,
+                c.alerts_dropped);
+    return 0;
+  }
   const double seconds = std::chrono::duration<double>(stop - start).count();
 
   const auto& k = engine.counters();
