@@ -9,7 +9,7 @@
 // after construction.
 //
 // AgedTable adds a hash index: open addressing with linear probing over
-// 2 x capacity buckets (load <= 1/2), backward-shift deletion (no
+// 4 x capacity buckets (load <= 1/4), backward-shift deletion (no
 // tombstones), and a cap of kMaxProbeDistance buckets per lookup. Each bucket
 // packs the entry's slot with 39 bits of its hash, so a lookup reads entries
 // only on a 39-bit hash match and deletion never reads entries. Hashes must be
@@ -225,7 +225,7 @@ class AgedTable : public AgedPool<Entry, kLists> {
 
   static uint32_t BucketCount(uint32_t capacity) {
     uint32_t n = 2;
-    while (n < 2 * uint64_t{capacity}) n <<= 1;
+    while (n < 4 * uint64_t{capacity}) n <<= 1;
     return n;
   }
 

@@ -4,7 +4,7 @@
 // takes per frame: the capture reader hands out frames, DecodeFrame turns
 // them into Probes, and the engine takes them in batches (ProcessBatch), then
 // Finish. The file is read before the clock starts and the engine is built
-// before it too (its tables are allocated and zeroed once, ~66 MB), so the
+// before it too (its tables are allocated and zeroed once, ~71 MB), so the
 // figure is the per-packet cost without I/O.
 //
 // Usage: pipeline_perftest FILE [--runs N] [--single 1] [--decode-only 1]
