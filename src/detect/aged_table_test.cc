@@ -20,7 +20,8 @@ struct Item {
 
 using Table = AgedTable<Item, 2>;
 
-uint32_t Find(const Table& t, uint64_t key, uint64_t hash) {
+template <typename T>
+uint32_t Find(const T& t, uint64_t key, uint64_t hash) {
   return t.Find(hash, [key](const Item& i) { return i.key == key; });
 }
 
@@ -71,6 +72,50 @@ TEST(AgedTable, ListsKeepAgeOrderAndMoveToBackRefreshes) {
   table.Remove(s[3]);
   EXPECT_FALSE(table.full());
   EXPECT_EQ(table.size(), 3u);
+}
+
+// A FIFO list 0 (a ring with holes) keeps exactly the order a linked list
+// does, through removals anywhere, moves to the back, moves to and from
+// another list, and the compactions that many holes force.
+TEST(AgedTable, FifoListMatchesALinkedList) {
+  constexpr uint32_t kCapacity = 50;
+  AgedTable<Item, 2> linked(kCapacity);
+  AgedTable<Item, 2, /*kFifo0=*/true> fifo(kCapacity);
+  std::vector<uint64_t> keys;  // live keys, same slots in both (same operations, same free lists)
+  std::mt19937_64 rng(11);
+  auto order = [](const auto& t, uint32_t list) {
+    std::vector<uint64_t> out;
+    for (uint32_t i = t.Front(list); i != kNoSlot; i = t.Next(i)) out.push_back(t[i].key);
+    return out;
+  };
+  uint64_t next_key = 1;
+  for (int step = 0; step < 100000; ++step) {
+    const uint32_t op = static_cast<uint32_t>(rng() % 8);
+    if (op < 3 && !linked.full()) {
+      const uint64_t key = next_key++;
+      const uint32_t list = op == 0 ? 1 : 0;
+      const uint32_t a = linked.Insert(key * 0x9e3779b97f4a7c15ULL, list);
+      const uint32_t b = fifo.Insert(key * 0x9e3779b97f4a7c15ULL, list);
+      ASSERT_EQ(a, b);
+      linked[a].key = fifo[b].key = key;
+      keys.push_back(key);
+    } else if (!keys.empty()) {
+      const size_t i = rng() % keys.size();
+      const uint32_t slot = Find(linked, keys[i], keys[i] * 0x9e3779b97f4a7c15ULL);
+      ASSERT_EQ(slot, Find(fifo, keys[i], keys[i] * 0x9e3779b97f4a7c15ULL));
+      if (op < 6) {
+        linked.Remove(slot);
+        fifo.Remove(slot);
+        keys.erase(keys.begin() + static_cast<long>(i));
+      } else {
+        const uint32_t list = op == 6 ? 0 : 1;
+        linked.MoveToBack(slot, list);
+        fifo.MoveToBack(slot, list);
+      }
+    }
+    ASSERT_EQ(order(linked, 0), order(fifo, 0)) << "step " << step;
+    ASSERT_EQ(order(linked, 1), order(fifo, 1)) << "step " << step;
+  }
 }
 
 TEST(AgedTable, CollidingHashesAreCappedNotUnbounded) {
