@@ -2,14 +2,25 @@
 // detect/ (sources, flows, scans).
 //
 // AgedPool<Entry, kLists> is an array of `capacity` entries allocated once,
-// each either free or on one of kLists intrusive doubly-linked lists. A list
-// is kept in age order by its user (entries are appended, or moved to the back
-// when touched), so the oldest entry of a list is its front: expiry pops
-// fronts while they are too old, eviction takes a front. Nothing allocates
-// after construction.
+// each either free or on one of kLists lists. A list is kept in age order by
+// its user (entries are appended, or moved to the back when touched), so the
+// oldest entry of a list is its front: expiry pops fronts while they are too
+// old, eviction takes a front. Nothing allocates after construction.
+//
+// Lists are intrusive doubly-linked lists, except list 0 when kFifo0: a ring
+// of slots in append order where a removed entry leaves a hole (its slot
+// overwritten with kNoSlot) that the front skips, and the ring is compacted
+// when it fills (it has room for 2 x capacity, so at most once per capacity
+// appends). The order is the same as a linked list's; what differs is the
+// memory walked. Unlinking from a linked list writes the two neighbours, and
+// walking it from the front is a chain of dependent loads, one cache miss per
+// entry on a table much larger than the cache; the ring is read in sequence,
+// so the entries that will leave the front next are known (RingSlot) and can
+// be prefetched long before. For a list that is appended to and consumed
+// from the front (flows waiting for an answer, sources in CLOCK order).
 //
 // AgedTable adds a hash index: open addressing with linear probing over
-// 2 x capacity buckets (load <= 1/2), backward-shift deletion (no
+// 4 x capacity buckets (load <= 1/4), backward-shift deletion (no
 // tombstones), and a cap of kMaxProbeDistance buckets per lookup. Each bucket
 // packs the entry's slot with 39 bits of its hash, so a lookup reads entries
 // only on a 39-bit hash match and deletion never reads entries. Hashes must be
@@ -36,17 +47,21 @@ inline constexpr uint32_t kNoSlot = 0xffffffffu;
 inline constexpr uint8_t kFreeMark = 0xff;  // AgedLinks::list of a free slot
 
 struct AgedLinks {
-  uint32_t prev = kNoSlot;
+  uint32_t prev = kNoSlot;  // on a FIFO list: the entry's ring position
   uint32_t next = kNoSlot;
   uint32_t hash_lo = 0;  // low 32 bits of the entry's hash (AgedTable)
   uint8_t list = 0;
 };
 
-template <typename Entry, uint32_t kLists>
+template <typename Entry, uint32_t kLists, bool kFifo0 = false>
 class AgedPool {
  public:
   /// REQUIRES: 1 <= capacity < 2^25.
-  explicit AgedPool(uint32_t capacity) : capacity_(capacity), entries_(MakeTableArray<Entry>(capacity)) {
+  explicit AgedPool(uint32_t capacity)
+      : capacity_(capacity),
+        entries_(MakeTableArray<Entry>(capacity)),
+        ring_mask_(kFifo0 ? RingSize(capacity) - 1 : 0),
+        ring_(MakeTableArray<uint32_t>(kFifo0 ? size_t{ring_mask_} + 1 : 0)) {
     for (uint32_t i = 0; i < capacity; ++i) {
       entries_[i].links.next = i + 1 < capacity ? i + 1 : kNoSlot;
       entries_[i].links.list = kFreeMark;
@@ -59,7 +74,9 @@ class AgedPool {
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
   bool full() const { return size_ == capacity_; }
-  size_t memory_bytes() const { return sizeof(Entry) * size_t{capacity_}; }
+  size_t memory_bytes() const {
+    return sizeof(Entry) * size_t{capacity_} + (kFifo0 ? sizeof(uint32_t) * (size_t{ring_mask_} + 1) : 0);
+  }
 
   Entry& operator[](uint32_t slot) { return entries_[slot]; }
   const Entry& operator[](uint32_t slot) const { return entries_[slot]; }
@@ -73,9 +90,29 @@ class AgedPool {
   }
 
   /// Oldest entry of `list`, or kNoSlot.
-  uint32_t Front(uint32_t list) const { return heads_[list]; }
+  uint32_t Front(uint32_t list) const {
+    if (IsFifo(list)) return ring_head_ == ring_tail_ ? kNoSlot : ring_[ring_head_ & ring_mask_];
+    return heads_[list];
+  }
   /// The entry after `slot` on its list (towards the newest), or kNoSlot.
-  uint32_t Next(uint32_t slot) const { return entries_[slot].links.next; }
+  uint32_t Next(uint32_t slot) const {
+    const AgedLinks& l = entries_[slot].links;
+    if (!IsFifo(l.list)) return l.next;
+    for (uint32_t pos = l.prev + 1; pos != ring_tail_; ++pos) {
+      if (ring_[pos & ring_mask_] != kNoSlot) return ring_[pos & ring_mask_];
+    }
+    return kNoSlot;
+  }
+  /// FIFO list 0: ring positions, for prefetching the entries that leave the
+  /// front next. RingFront() is the front's position (it only grows, wrapping
+  /// at 2^32, except that compaction renumbers the entries behind it);
+  /// RingSlotAt(pos) is the slot at `pos`, kNoSlot for a hole or outside the
+  /// ring.
+  uint32_t RingFront() const { return ring_head_; }
+  uint32_t RingSlotAt(uint32_t pos) const {
+    static_assert(kFifo0);
+    return pos - ring_head_ < ring_tail_ - ring_head_ ? ring_[pos & ring_mask_] : kNoSlot;
+  }
 
   /// Takes a free slot and appends it to `list`. REQUIRES: !full().
   uint32_t Allocate(uint32_t list) {
@@ -103,9 +140,23 @@ class AgedPool {
   }
 
  private:
+  static bool IsFifo(uint32_t list) { return kFifo0 && list == 0; }
+  static uint32_t RingSize(uint32_t capacity) {
+    uint32_t n = 2;
+    while (n < 2 * uint64_t{capacity}) n <<= 1;
+    return n;
+  }
+
   void Append(uint32_t slot, uint32_t list) {
     AgedLinks& l = entries_[slot].links;
     l.list = static_cast<uint8_t>(list);
+    if (IsFifo(list)) {
+      if (ring_tail_ - ring_head_ > ring_mask_) CompactRing();
+      ring_[ring_tail_ & ring_mask_] = slot;
+      l.prev = ring_tail_++;
+      l.next = kNoSlot;
+      return;
+    }
     l.prev = tails_[list];
     l.next = kNoSlot;
     if (tails_[list] != kNoSlot) {
@@ -117,6 +168,15 @@ class AgedPool {
   }
   void Unlink(uint32_t slot) {
     AgedLinks& l = entries_[slot].links;
+    if (IsFifo(l.list)) {
+      ring_[l.prev & ring_mask_] = kNoSlot;
+      if (l.prev == ring_head_) {
+        do {
+          ++ring_head_;
+        } while (ring_head_ != ring_tail_ && ring_[ring_head_ & ring_mask_] == kNoSlot);
+      }
+      return;
+    }
     if (l.prev != kNoSlot) {
       entries_[l.prev].links.next = l.next;
     } else {
@@ -129,17 +189,35 @@ class AgedPool {
     }
   }
 
+  // Moves the live ring entries together behind the front, in order.
+  void CompactRing() {
+    uint32_t to = ring_head_;
+    for (uint32_t from = ring_head_; from != ring_tail_; ++from) {
+      const uint32_t slot = ring_[from & ring_mask_];
+      if (slot == kNoSlot) continue;
+      ring_[to & ring_mask_] = slot;
+      entries_[slot].links.prev = to++;
+    }
+    ring_tail_ = to;
+  }
+
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t free_ = kNoSlot;
   TableArray<Entry> entries_;
   std::array<uint32_t, kLists> heads_;
   std::array<uint32_t, kLists> tails_;
+  // FIFO list 0: ring positions count up and wrap at 2^32; the ring holds
+  // positions [ring_head_, ring_tail_), the one at ring_head_ live.
+  uint32_t ring_mask_;
+  TableArray<uint32_t> ring_;
+  uint32_t ring_head_ = 0;
+  uint32_t ring_tail_ = 0;
 };
 
-template <typename Entry, uint32_t kLists>
-class AgedTable : public AgedPool<Entry, kLists> {
-  using Pool = AgedPool<Entry, kLists>;
+template <typename Entry, uint32_t kLists, bool kFifo0 = false>
+class AgedTable : public AgedPool<Entry, kLists, kFifo0> {
+  using Pool = AgedPool<Entry, kLists, kFifo0>;
 
  public:
   /// REQUIRES: 1 <= capacity < 2^24.
@@ -225,7 +303,7 @@ class AgedTable : public AgedPool<Entry, kLists> {
 
   static uint32_t BucketCount(uint32_t capacity) {
     uint32_t n = 2;
-    while (n < 2 * uint64_t{capacity}) n <<= 1;
+    while (n < 4 * uint64_t{capacity}) n <<= 1;
     return n;
   }
 

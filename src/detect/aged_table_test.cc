@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
+#include <vector>
 
 #include "detect/keyed_hash.h"
 
@@ -18,7 +20,8 @@ struct Item {
 
 using Table = AgedTable<Item, 2>;
 
-uint32_t Find(const Table& t, uint64_t key, uint64_t hash) {
+template <typename T>
+uint32_t Find(const T& t, uint64_t key, uint64_t hash) {
   return t.Find(hash, [key](const Item& i) { return i.key == key; });
 }
 
@@ -71,6 +74,50 @@ TEST(AgedTable, ListsKeepAgeOrderAndMoveToBackRefreshes) {
   EXPECT_EQ(table.size(), 3u);
 }
 
+// A FIFO list 0 (a ring with holes) keeps exactly the order a linked list
+// does, through removals anywhere, moves to the back, moves to and from
+// another list, and the compactions that many holes force.
+TEST(AgedTable, FifoListMatchesALinkedList) {
+  constexpr uint32_t kCapacity = 50;
+  AgedTable<Item, 2> linked(kCapacity);
+  AgedTable<Item, 2, /*kFifo0=*/true> fifo(kCapacity);
+  std::vector<uint64_t> keys;  // live keys, same slots in both (same operations, same free lists)
+  std::mt19937_64 rng(11);
+  auto order = [](const auto& t, uint32_t list) {
+    std::vector<uint64_t> out;
+    for (uint32_t i = t.Front(list); i != kNoSlot; i = t.Next(i)) out.push_back(t[i].key);
+    return out;
+  };
+  uint64_t next_key = 1;
+  for (int step = 0; step < 100000; ++step) {
+    const uint32_t op = static_cast<uint32_t>(rng() % 8);
+    if (op < 3 && !linked.full()) {
+      const uint64_t key = next_key++;
+      const uint32_t list = op == 0 ? 1 : 0;
+      const uint32_t a = linked.Insert(key * 0x9e3779b97f4a7c15ULL, list);
+      const uint32_t b = fifo.Insert(key * 0x9e3779b97f4a7c15ULL, list);
+      ASSERT_EQ(a, b);
+      linked[a].key = fifo[b].key = key;
+      keys.push_back(key);
+    } else if (!keys.empty()) {
+      const size_t i = rng() % keys.size();
+      const uint32_t slot = Find(linked, keys[i], keys[i] * 0x9e3779b97f4a7c15ULL);
+      ASSERT_EQ(slot, Find(fifo, keys[i], keys[i] * 0x9e3779b97f4a7c15ULL));
+      if (op < 6) {
+        linked.Remove(slot);
+        fifo.Remove(slot);
+        keys.erase(keys.begin() + static_cast<long>(i));
+      } else {
+        const uint32_t list = op == 6 ? 0 : 1;
+        linked.MoveToBack(slot, list);
+        fifo.MoveToBack(slot, list);
+      }
+    }
+    ASSERT_EQ(order(linked, 0), order(fifo, 0)) << "step " << step;
+    ASSERT_EQ(order(linked, 1), order(fifo, 1)) << "step " << step;
+  }
+}
+
 TEST(AgedTable, CollidingHashesAreCappedNotUnbounded) {
   // Every key on one bucket (what a keyed hash prevents): inserts beyond the
   // probe cap fail instead of growing the chain.
@@ -87,15 +134,28 @@ TEST(AgedTable, CollidingHashesAreCappedNotUnbounded) {
   EXPECT_EQ(Find(table, 500, 42), kNoSlot);
 }
 
-TEST(KeyedHash, SipHash24MatchesThePublishedVector) {
-  // Aumasson & Bernstein, "SipHash: a fast short-input PRF", appendix A:
-  // key 00..0f, message 00..0e.
-  uint8_t msg[15];
-  for (int i = 0; i < 15; ++i) msg[i] = static_cast<uint8_t>(i);
-  const uint64_t k0 = 0x0706050403020100ULL;
-  const uint64_t k1 = 0x0f0e0d0c0b0a0908ULL;
-  const uint64_t got = SipHash<2, 4>(k0, k1, msg, 15);
-  EXPECT_EQ(got, 0xa129ca6149be45e5ULL);
+TEST(KeyedHash, SequentialAddressesSpreadOverTheBuckets) {
+  // 65,536 consecutive IPv4 addresses (a scan of a /16, or a flood of spoofed
+  // neighbours) at an AgedTable's load of 1/4: the longest linear-probing run
+  // stays well below the probe cap, as for a random function (whose longest
+  // run here is about 10, and at most 14 in 40 trials).
+  constexpr uint32_t kMask = (1u << 18) - 1;
+  for (uint64_t seed : {1u, 2u, 77u}) {
+    const KeyedHash h(seed);
+    std::vector<uint8_t> used(kMask + 1);
+    uint32_t longest = 0;
+    for (uint32_t a = 0; a < 65536; ++a) {
+      uint32_t i = static_cast<uint32_t>(h.Address(IpAddress::V4(0xc6120000u + a))) & kMask;
+      uint32_t d = 0;
+      while (used[i]) i = (i + 1) & kMask, ++d;
+      used[i] = 1;
+      longest = std::max(longest, d);
+    }
+    EXPECT_LT(longest, kMaxProbeDistance * 3 / 4) << "seed " << seed;
+  }
+  EXPECT_NE(KeyedHash(1).Address(IpAddress::V4(0xc0000201u)), KeyedHash(2).Address(IpAddress::V4(0xc0000201u)));
+  const uint8_t three[3] = {1, 2, 3};
+  EXPECT_NE(KeyedHash(1).Bytes(three, 3), KeyedHash(1).Bytes(three, 2));
 }
 
 TEST(KeyedHash, FastPathsEqualTheGenericHash) {

@@ -107,42 +107,40 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
       flows_.PrefetchEntry(h.flow, 1);
       sources_.PrefetchEntry(h.source, 2);
     }
-    PrefetchVictim();
+    PrefetchVictims();
     ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
   }
 }
 
-// With the flow table full, each new attempt evicts the oldest waiting flow
-// and judges it, which reads that flow's bucket and its initiator's source. A
-// cursor kept about kVictimLead flows from the front of the waiting list (the
-// flow that will be evicted that many probes from now; it advances one flow
-// per probe as the front does) prefetches those. It is only a hint: when flows
-// leave the list out of order the cursor is reset to the front.
-void Engine::PrefetchVictim() {
-  constexpr uint32_t kVictimLead = 12;
-  if (!flows_.full()) return;
-  uint32_t c = victim_cursor_;
-  if (victim_lead_ > 0) --victim_lead_;
-  if (!flows_.live(c) || flows_[c].links.list != kAwaiting || victim_lead_ == 0) {
-    c = flows_.Front(kAwaiting);
-    victim_lead_ = 0;
+// With the flow table full, each new attempt evicts the oldest waiting flow,
+// and expiry takes the oldest waiting flows too: the front of kAwaiting,
+// whose next entries the ring shows in advance (aged_table.h). Their lines
+// are requested in two steps: the flow when it is kLead ring positions from
+// the front, then, half as far, what judging and removing it reads (its index
+// bucket, its initiator's source and evidence), found in the flow's line
+// requested earlier. Each position is visited once by each cursor; a hint
+// only (holes are skipped, compaction may leave the cursors off).
+void Engine::PrefetchVictims() {
+  constexpr uint32_t kLead = 16;
+  constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe
+  const uint32_t front = flows_.RingFront();
+  const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
+  if (ahead(victim_near_) < 0 || ahead(victim_near_) > static_cast<int32_t>(kLead)) victim_near_ = front;
+  if (ahead(victim_far_) < static_cast<int32_t>(kLead / 2) || ahead(victim_far_) > static_cast<int32_t>(2 * kLead)) {
+    victim_far_ = front + kLead / 2;
   }
-  if (c == kNoSlot) return;
-  // The cursor's flow line was requested when the cursor reached it.
-  const FlowState& ready = flows_[c];
-  // Judging it reads the source's first two lines and, for evidence, its
-  // evidence ring (SourceState lines 4-7).
-  sources_.PrefetchSlot(ready.source_hint, 2);
-  sources_.PrefetchSlot(ready.source_hint, 4, 4);
-  flows_.PrefetchBucket(ready.links.hash_lo);
-  for (int step = 0; step < 2 && victim_lead_ < kVictimLead; ++step) {
-    const uint32_t next = flows_.Next(c);
-    if (next == kNoSlot) break;
-    c = next;
-    ++victim_lead_;
-    flows_.PrefetchSlot(c, 1);
+  for (int n = 0; n < kMaxSteps && ahead(victim_near_) < static_cast<int32_t>(kLead / 2); ++n, ++victim_near_) {
+    const uint32_t slot = flows_.RingSlotAt(victim_near_);
+    if (slot == kNoSlot) continue;
+    const FlowState& f = flows_[slot];
+    flows_.PrefetchBucket(f.links.hash_lo);
+    sources_.PrefetchSlot(f.source_hint, 2);
+    sources_.PrefetchSlot(f.source_hint, 4, 4);
   }
-  victim_cursor_ = c;
+  for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
+    const uint32_t slot = flows_.RingSlotAt(victim_far_);
+    if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
+  }
 }
 
 void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {

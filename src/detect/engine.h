@@ -115,8 +115,8 @@ class Engine {
   size_t memory_bytes() const;
 
  private:
-  using SourceTable = AgedTable<SourceState, 1>;
-  using FlowTable = AgedTable<FlowState, kFlowLists>;
+  using SourceTable = AgedTable<SourceState, 1, /*kFifo0=*/true>;
+  using FlowTable = AgedTable<FlowState, kFlowLists, /*kFifo0=*/true>;  // kAwaiting is list 0
   using ScanPool = AgedPool<ScanActivity, 1>;
 
   enum class Outcome : uint8_t {
@@ -139,7 +139,7 @@ class Engine {
 
   // engine.cc: clock, batching, sweeping, alerts.
   Hashes HashProbe(const packet::Probe& p);
-  void PrefetchVictim();
+  void PrefetchVictims();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
   void Sweep(AlertSink& sink);
@@ -207,8 +207,8 @@ class Engine {
   uint64_t now_us_ = 0;
   uint32_t now_ms_ = 0;  // now_us_ / 1000 modulo 2^32, for flow ages
   uint64_t next_sweep_us_ = 0;
-  uint32_t victim_cursor_ = kNoSlot;  // ProcessBatch: the flow expected to be evicted kVictimLead probes on
-  uint32_t victim_lead_ = 0;
+  uint32_t victim_near_ = 0;  // PrefetchVictims: ring positions of kAwaiting done up to
+  uint32_t victim_far_ = 0;
   double tokens_;
   uint64_t tokens_at_us_ = 0;
   uint64_t next_scan_id_ = 1;

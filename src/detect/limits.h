@@ -10,7 +10,7 @@
 //
 // Each number says what it means, what it costs in memory, and how it moves
 // false positives (FP) and false negatives (FN). With every default the
-// engine holds 66 MB, all allocated at construction (Engine::memory_bytes).
+// engine holds 71 MB, all allocated at construction (Engine::memory_bytes).
 #ifndef PORTSCOPE_DETECT_LIMITS_H_
 #define PORTSCOPE_DETECT_LIMITS_H_
 
@@ -25,8 +25,8 @@ inline constexpr uint64_t kHourUs = 60 * kMinuteUs;
 // ---------------------------------------------------------------------------
 // Tables (run-time capacities)
 
-/// Sources (remote addresses) tracked at once. Memory: 528 bytes each (512
-/// of state, 16 of index), 33 MB at the default. When full, the least
+/// Sources (remote addresses) tracked at once. Memory: 544 bytes each (512
+/// of state, 32 of index), 34 MB at the default. When full, the least
 /// recently active source without a running scan is evicted (counted); a
 /// flood of spoofed sources can push a slow scanner out (FN), never cause an
 /// alert.
@@ -34,15 +34,15 @@ inline constexpr uint32_t kDefaultMaxSources = 65'536;
 inline constexpr uint32_t kMaxMaxSources = (1u << 24) - 1;
 
 /// Connection attempts and connections followed at once, to pair answers with
-/// the packets they answer. Memory: 80 bytes each, 20 MB at the default.
+/// the packets they answer. Memory: 96 bytes each, 24 MB at the default.
 /// When full the oldest entry is evicted: an evicted attempt counts as
 /// unanswered (a smaller table shortens the answer timeout under load: FP for
 /// slow-answering services), an evicted connection is simply forgotten.
 inline constexpr uint32_t kDefaultMaxFlows = 262'144;
 inline constexpr uint32_t kMaxMaxFlows = (1u << 24) - 1;
 
-/// Scans reported at once (sources with an open alert). Memory: 13.1 KB
-/// each (exact port bitmap and host set), 13 MB at the default. When full,
+/// Scans reported at once (sources with an open alert). Memory: 13.2 KB
+/// each (exact port bitmap and host set), 14 MB at the default. When full,
 /// the least recently active scan is ended early (an "ended" alert, reason
 /// evicted) to make room, and its source cannot start another until it falls
 /// idle (so a flood of scanners cannot churn the table).
@@ -51,8 +51,10 @@ inline constexpr uint32_t kMaxMaxScans = 1u << 16;
 
 /// Longest linear-probing run in any hash index. An insert that finds no free
 /// bucket within it is dropped and counted. With a keyed hash and a load of at
-/// most 1/2 this does not happen by chance; it bounds the work an adversary
-/// who guessed the key could force per packet.
+/// most 1/4 (4 buckets per entry, AgedTable) this does not happen by chance;
+/// at 1/2 it did, about once in 20,000 inserts, which made results depend on
+/// the hash key. It bounds the work an adversary who guessed the key could
+/// force per packet.
 inline constexpr uint32_t kMaxProbeDistance = 32;
 
 /// How many of the oldest sources eviction looks at to find one without a

@@ -1,5 +1,6 @@
 #include "detect/scan_record.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -12,6 +13,7 @@ namespace {
 constexpr uint32_t kHostSetMask = 2 * kScanExactHosts - 1;
 static_assert((kHostSetMask & (kHostSetMask + 1)) == 0, "host set size must be a power of two");
 static_assert(kScanHllRegisters == 256, "the sketch indexes registers by one byte");
+static_assert(kHostChunk * 64 == 2 * kScanExactHosts, "one host_chunks bit per chunk");
 
 // Returns true when the key was not in the set; sets `overflow` when it could
 // not tell (the set is full or the probe run too long).
@@ -28,6 +30,7 @@ bool InsertHost(ScanRecord& r, uint32_t key, bool& overflow) {
     if (r.host_set[i] == 0) {
       if (r.hosts_count >= kScanExactHosts) break;
       r.host_set[i] = key;
+      r.host_chunks |= uint64_t{1} << (i / kHostChunk);
       return true;
     }
   }
@@ -97,7 +100,16 @@ ToolHint HintOf(const ScanRecord& r, uint32_t& matches) {
 }  // namespace
 
 void ResetScan(ScanRecord& r, uint64_t id, const IpAddress& source, uint64_t secret) {
-  r = ScanRecord{};
+  static_cast<ScanHeader&>(r) = ScanHeader{};
+  for (size_t g = 0; g < r.port_words.size(); ++g) {
+    for (uint64_t bits = r.port_words[g]; bits != 0; bits &= bits - 1) r.port_bits[g * 64 + std::countr_zero(bits)] = 0;
+    r.port_words[g] = 0;
+  }
+  for (uint64_t bits = r.host_chunks; bits != 0; bits &= bits - 1) {
+    std::fill_n(r.host_set.begin() + std::countr_zero(bits) * kHostChunk, kHostChunk, 0u);
+  }
+  r.host_chunks = 0;
+  r.hll.fill(0);
   r.id = id;
   r.source = source;
   r.secret = secret;
@@ -109,6 +121,7 @@ void AddTarget(ScanRecord& r, uint32_t host_key, const IpAddress* host, uint16_t
   if (!(word & bit)) {
     word |= bit;
     ++r.ports_count;
+    r.port_words[port >> 12] |= uint64_t{1} << ((port >> 6) & 63);
   }
   const uint64_t h = Mix64(host_key ^ (r.secret >> 7) ^ 0x9e3779b97f4a7c15ULL);
   uint8_t& reg = r.hll[h >> 56];

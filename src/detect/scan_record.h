@@ -22,7 +22,9 @@
 
 namespace portscope::detect {
 
-struct ScanRecord {
+// The record's small fields, reset as a whole for each new scan; the large
+// sets (ScanRecord) are cleared only where the previous scan wrote.
+struct ScanHeader {
   uint64_t id = 0;
   IpAddress source;
   uint64_t secret = 0;  // keys the host set and the sketch
@@ -54,14 +56,25 @@ struct ScanRecord {
   std::array<uint32_t, kProbeClassCount> class_counts{};
   bool lost_before_start = false;  // evidence was overwritten before the scan started
   uint32_t ports_count = 0;
-  std::array<uint64_t, 65536 / 64> port_bits{};
   bool host_set_full = false;      // hosts beyond the set are only estimated
   bool zero_key_seen = false;  // host key 0 marks empty slots, so it is kept aside
   uint32_t hosts_count = 0;
+  uint8_t hosts_listed = 0;
+};
+
+/// Host-set slots per bit of ScanRecord::host_chunks.
+inline constexpr uint32_t kHostChunk = 2 * kScanExactHosts / 64;
+
+struct ScanRecord : ScanHeader {
+  std::array<uint64_t, 65536 / 64> port_bits{};
+  // Which words of port_bits (one bit per word) and which kHostChunk-slot
+  // chunks of host_set hold something: ResetScan clears only those, so
+  // opening a scan costs what the last one wrote, not 13 KB.
+  std::array<uint64_t, 65536 / 64 / 64> port_words{};
+  uint64_t host_chunks = 0;
   std::array<uint32_t, 2 * kScanExactHosts> host_set{};
   std::array<uint8_t, kScanHllRegisters> hll{};
-  uint8_t hosts_listed = 0;
-  std::array<IpAddress, kAlertHosts> listed{};
+  std::array<IpAddress, kAlertHosts> listed{};  // the first hosts_listed are valid
 };
 
 /// What every probe of a scanning source updates, kept apart from the 13 KB

@@ -7,14 +7,34 @@ namespace portscope::detect {
 static_assert(sizeof(SourceState) == 512, "SourceState layout drifted; update limits.h memory notes");
 static_assert(kEvidenceRing <= 255 && kContactRing <= 255, "ring indices are uint8_t");
 
+// Field by field rather than `s = SourceState{}`: that builds a 512-byte
+// temporary and copies it, and writes the evidence ring's four cache lines,
+// which are never read beyond evidence_size.
 void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us) {
-  const AgedLinks links = s.links;
-  s = SourceState{};
-  s.links = links;
   s.addr = addr;
   s.touched_us = now_us;
   s.queued_us = now_us;
+  s.probes = 0;
+  s.scan = kNoSlot;
+  s.contact_next = 0;
+  s.evidence_next = 0;
+  s.evidence_size = 0;
+  s.fired = 0;
   s.last_probe_us = now_us;
+  s.syn_checked = 0;
+  s.masscan_matches = 0;
+  s.nmap_matches = 0;
+  s.zmap_matches = 0;
+  s.same_sport = 0;
+  s.evidence_lost = 0;
+  s.first_sport = 0;
+  s.class_counts.fill(0);
+  s.recent_benign = 0;
+  s.recent_evidence = 0;
+  s.contacts.fill(0);
+  s.trw_log_ratio = 0;
+  s.trw_failures = 0;
+  s.trw_successes = 0;
 }
 
 void ClearScanState(SourceState& s) {

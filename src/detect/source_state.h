@@ -95,7 +95,9 @@ inline bool MostlyBenign(const SourceState& s) { return s.recent_benign > s.rece
 /// learnt from the evidence ring.
 inline bool AllFired(const SourceState& s) { return s.fired == (kFiredFast | kFiredSlow | kFiredTrw); }
 
-/// Resets everything but the address and table links for a new source.
+/// Resets everything but the table links for a new source at `addr`. The
+/// evidence ring's items are left as they were: nothing reads past
+/// evidence_size.
 void ResetSource(SourceState& s, const IpAddress& addr, uint64_t now_us);
 /// Forgets the evidence, the fired rules and the TRW walk, keeping counters
 /// and contacts: called when a scan ends so the next needs new evidence.

@@ -63,6 +63,25 @@ using FrameHandler = std::function<void(const Frame& frame, Reject reject, const
 /// set) for each. Never fails: damage ends the replay with complete == false.
 CaptureReport ReplayCapture(CaptureSource& source, const FrameHandler& handler);
 
+/// Called with the next Probes decoded, in capture order. The span is valid
+/// only during the call, and the Probes' payload views are empty (the frames
+/// they came from are gone by then; payload_wire_len is kept).
+using ProbeBatchHandler = std::function<void(std::span<const Probe> probes)>;
+/// Called now and then with the bytes read so far (records included).
+using ReplayProgress = std::function<void(uint64_t bytes_read)>;
+
+/// ReplayCapture's work on two threads: a thread of its own reads `source`
+/// and decodes the frames into batches of Probes while the calling thread
+/// hands the previous batches to `handler`, so that reading and decoding
+/// overlap with what the handler does. Frames that do not decode are only
+/// counted. Returns the same report as ReplayCapture; `progress` (if set) is
+/// called on the reading thread. Memory is a fixed ring of batches (about
+/// 1 MB), whatever the capture's size. `source` must not be used elsewhere
+/// until this returns; if `handler` throws, reading stops and the exception
+/// propagates.
+CaptureReport ReplayCaptureInBatches(CaptureSource& source, const ProbeBatchHandler& handler,
+                                     const ReplayProgress& progress = nullptr);
+
 /// Opens a pcap or pcapng file for reading; "-" reads standard input.
 /// Timestamps are delivered in microseconds whatever the file's precision.
 Result<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path);

@@ -1,12 +1,15 @@
 // pcap and pcapng files through libpcap: the only file in packet/ that
-// includes <pcap.h>.
+// includes <pcap.h>. Classic pcap files in the common native form are read
+// by pcap_reader.cc instead, with the same results (and no libpcap cost).
 //
 // libpcap validates record headers (it refuses a record longer than its
 // maximum snapshot length, and says "truncated dump file" when a record ends
 // early); its message becomes the Status, prefixed with the file name. The
 // frame bytes it hands out are copied nowhere: Frame::bytes points into
 // libpcap's buffer until the next read.
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +18,7 @@
 
 #include "packet/capture.h"
 #include "packet/libpcap_loader.h"
+#include "packet/pcap_reader.h"
 
 namespace portscope::packet {
 
@@ -152,13 +156,37 @@ std::string LinkTypeDescription(LinkType link) {
 
 Result<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path) {
   if (path == "-") return OpenStream(stdin, "standard input");
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return Status::PosixError("open " + path, errno);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::PosixError("open " + path, errno);
+  // A regular file in the classic format is read without libpcap
+  // (pcap_reader.h); the header is peeked with pread so that anything else
+  // reaches libpcap from the first byte. Pipes and devices always do.
+  struct stat st;
+  uint8_t header[internal::kPcapFileHeader];
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header)) {
+    if (auto format = internal::FastPcapFormat(header);
+        format && lseek(fd, sizeof header, SEEK_SET) == static_cast<off_t>(sizeof header)) {
+      return internal::NewPcapFileSource(fd, *format, path);
+    }
+  }
+  FILE* file = fdopen(fd, "rb");
+  if (file == nullptr) {
+    const int err = errno;
+    close(fd);
+    return Status::PosixError("open " + path, err);
+  }
   return OpenStream(file, path);
 }
 
 Result<std::unique_ptr<CaptureSource>> OpenCaptureMemory(std::span<const uint8_t> bytes) {
   const std::string name = "capture in memory";
+  if (auto format = internal::FastPcapFormat(bytes)) return internal::NewPcapMemorySource(bytes, *format, name);
+  return internal::OpenLibpcapMemory(bytes, name);
+}
+
+Result<std::unique_ptr<CaptureSource>> internal::OpenLibpcapMemory(std::span<const uint8_t> bytes,
+                                                                   const std::string& name) {
   // fmemopen of zero bytes fails on some C libraries; libpcap would say the
   // same as here.
   if (bytes.empty()) return Status::Corrupt(name + ": empty");

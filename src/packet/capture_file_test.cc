@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,58 @@ TEST(ReplayCapture, DamageEndsTheReplayWithANote) {
   EXPECT_EQ(r.note, "capture: truncated dump file");
   EXPECT_EQ(r.packets, 1u);
   EXPECT_EQ(r.rejects[Reject::kTruncatedIpv4], 1u);
+}
+
+// The two-thread replay reports what the one-thread replay does and hands
+// over every decoded Probe once, in capture order, across many batches.
+TEST(ReplayCapture, InBatchesGivesTheSameReportAndProbesInOrder) {
+  std::vector<Bytes> frames;
+  std::vector<uint64_t> times;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    frames.push_back(i % 7 == 3 ? Bytes(10, 0) : testing::EthernetIpv4Syn(static_cast<uint16_t>(i)));
+    times.push_back(1'000'000 + (i * 7919) % 5000);
+  }
+  for (const std::string& fail : {std::string(), std::string("capture: truncated dump file")}) {
+    FakeSource one(LinkType::kEthernet, frames, times, fail);
+    FakeSource two(LinkType::kEthernet, frames, times, fail);
+    std::vector<uint16_t> want, got;
+    const CaptureReport a = ReplayCapture(one, [&](const Frame&, Reject reject, const Probe& p) {
+      if (reject == Reject::kNone) want.push_back(p.dport);
+    });
+    uint64_t last_progress = 0;
+    const CaptureReport b = ReplayCaptureInBatches(
+        two,
+        [&](std::span<const Probe> probes) {
+          for (const Probe& p : probes) {
+            EXPECT_TRUE(p.payload.empty());
+            got.push_back(p.dport);
+          }
+        },
+        [&](uint64_t bytes) { last_progress = bytes; });
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(b.packets, a.packets);
+    EXPECT_EQ(b.probes, a.probes);
+    EXPECT_EQ(b.captured_bytes, a.captured_bytes);
+    EXPECT_EQ(b.wire_bytes, a.wire_bytes);
+    EXPECT_EQ(b.rejects, a.rejects);
+    EXPECT_EQ(b.first_time_us, a.first_time_us);
+    EXPECT_EQ(b.last_time_us, a.last_time_us);
+    EXPECT_EQ(b.complete, a.complete);
+    EXPECT_EQ(b.note, a.note);
+    EXPECT_EQ(last_progress, a.captured_bytes + 16 * a.packets);
+  }
+}
+
+TEST(ReplayCapture, InBatchesStopsReadingWhenTheHandlerThrows) {
+  std::vector<Bytes> frames(100000, testing::EthernetIpv4Syn(80));
+  FakeSource source(LinkType::kEthernet, frames, std::vector<uint64_t>(frames.size(), 1));
+  int batches = 0;
+  EXPECT_THROW(ReplayCaptureInBatches(source,
+                                      [&](std::span<const Probe>) {
+                                        if (++batches == 3) throw std::runtime_error("stop");
+                                      }),
+               std::runtime_error);
+  EXPECT_EQ(batches, 3);
 }
 
 TEST(CaptureFile, ReadsPcapAndPcapngFromMemory) {
