@@ -30,7 +30,7 @@ std::string Transcript(portscope::packet::CaptureSource& source) {
   while (true) {
     auto next = source.Next(&frame);
     if (!next.ok()) {
-      const std::string& m = next.status().message();
+      const std::string m = next.status().message();
       const size_t colon = m.find(": ");
       return out + "error" + (colon == std::string::npos ? m : m.substr(colon)) + "\n";
     }

@@ -79,9 +79,11 @@ class PcapSource final : public CaptureSource {
     const uint32_t len = Le32(h + 12);
     if (format_.nanoseconds) frac /= 1000;
     if (caplen > kMaxSnaplen) {
-      return Damaged(caplen > format_.snapshot
+      // libpcap words this from the snapshot length as the file states it
+      // (only 0 and values past INT_MAX are replaced), not the clamped one.
+      return Damaged(caplen > format_.stated_snapshot
                          ? Format("invalid packet capture length %" PRIu64 ", bigger than snaplen of %" PRIu64, caplen,
-                                  format_.snapshot)
+                                  format_.stated_snapshot)
                          : Format("invalid packet capture length %" PRIu64 ", bigger than maximum of %" PRIu64, caplen,
                                   kMaxSnaplen));
     }
@@ -190,6 +192,7 @@ std::optional<PcapFormat> FastPcapFormat(std::span<const uint8_t> header) {
   PcapFormat f;
   f.link = static_cast<LinkType>(linktype);
   f.snapshot = snaplen == 0 || snaplen > kMaxSnaplen ? kMaxSnaplen : snaplen;  // pcap_adjust_snapshot()
+  f.stated_snapshot = snaplen == 0 || snaplen > 0x7fffffffu ? kMaxSnaplen : snaplen;
   f.nanoseconds = magic == kMagicNano;
   return f;
 }

@@ -37,6 +37,7 @@ inline constexpr size_t kPcapFileHeader = 24;
 struct PcapFormat {
   LinkType link = LinkType::kEthernet;
   uint32_t snapshot = 0;  // records longer than this are cut to it
+  uint32_t stated_snapshot = 0;  // as the file states it, for libpcap's error wording
   bool nanoseconds = false;
 };
 
