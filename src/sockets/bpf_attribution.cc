@@ -108,7 +108,9 @@ Status MapSocketsWithBpf(const InodeIndex& wanted, const std::function<void(uint
   const bool in_kernel = filter == BpfFilter::kKernel;
   portscope_socket_fds* raw = nullptr;
   const char* step = nullptr;
-  if (int err = portscope_socket_fds_load(in_kernel, static_cast<__u32>(wanted.size()), &raw, &step); err != 0)
+  // The map is preallocated: size it only when it is used.
+  const auto map_size = static_cast<__u32>(in_kernel ? wanted.size() : 1);
+  if (int err = portscope_socket_fds_load(in_kernel, map_size, &raw, &step); err != 0)
     return BpfError(step, err);
   std::unique_ptr<portscope_socket_fds, LoaderDeleter> bpf(raw);
   if (in_kernel) {
