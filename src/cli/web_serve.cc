@@ -45,7 +45,7 @@ int ServeMain(int argc, char** argv) {
   if (!listen->loopback && token.empty())
     return Fail(kExitUsage, "refusing to listen on " + listen->ToString() +
                                 " without a token: a non-loopback address needs --token-file FILE "
-                                "(e.g. `head -c 24 /dev/urandom | base64 > FILE`)");
+                                "(e.g. `head -c 24 /dev/urandom | base64 | tr '+/' '-_' > FILE`)");
 
   registry::UserLayers user = registry::UserLayers::Load(registry::UserRegistryDir());
   for (const auto& w : user.warnings()) std::fprintf(stderr, "portscope: warning: %s\n", w.c_str());
