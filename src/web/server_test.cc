@@ -633,6 +633,7 @@ TEST(Server, ExcessConnectionsGet503) {
 TEST(Server, IdleKeepAliveConnectionsMakeWayAtTheCap) {
   ServerOptions o;
   o.limits.max_connections = 2;
+  o.limits.hold_ms = 0;  // park at once: only parked connections can make way
   TestServer server(o);
   ASSERT_TRUE(server.bind_status().ok());
   // Two keep-alive clients, idle after one request, fill the cap.
@@ -642,7 +643,7 @@ TEST(Server, IdleKeepAliveConnectionsMakeWayAtTheCap) {
     idle.back()->set_keep_alive(true);
     ASSERT_TRUE(idle.back()->Get("/api/ports/1"));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // > busy_idle_ms
   // A third is served: the one idle longest makes way.
   auto r = server.Client().Get("/api/ports/2");
   ASSERT_TRUE(r);
