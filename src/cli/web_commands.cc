@@ -37,9 +37,10 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   serve->footer(
       "Pages: /, /ports/N, /ports/A-B, /search?q=. JSON: /api/ports/N, /api/ports/A-B, /api/search?q=\n"
       "(the schema of --json, docs/json.md). Prometheus: /metrics. Read-only; stops on Ctrl-C or SIGTERM.\n"
-      "With a token, clients send `Authorization: Bearer TOKEN`; a browser opens /?token=TOKEN once.\n\n"
+      "With a token, clients send `Authorization: Bearer TOKEN`; a browser asks for a user name (any) and\n"
+      "a password (the token).\n\n"
       "Examples:\n  portscope serve\n  portscope serve --listen [::1]:8244\n"
-      "  head -c 24 /dev/urandom | base64 > token && portscope serve --listen 0.0.0.0:8244 --token-file token");
+      "  head -c 24 /dev/urandom | base64 | tr '+/' '-_' > token && portscope serve --listen 0.0.0.0:8244 --token-file token");
   return serve;
 }
 

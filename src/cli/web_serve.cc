@@ -1,6 +1,7 @@
 // portscope-serve: `portscope serve` in a process of its own (see
 // web_commands.h for why it is a separate binary).
 #include <pthread.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
 
@@ -41,11 +42,14 @@ int ServeMain(int argc, char** argv) {
     auto t = web::ReadTokenFile(o.token_file);
     if (!t.ok()) return Fail(kExitUsage, t.status().message());
     token = std::move(t).value();
+    struct stat st;
+    if (stat(o.token_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+      Note("the token file " + EscapeForTerminal(o.token_file) + " can be read by other users (chmod 600 it)");
   }
   if (!listen->loopback && token.empty())
     return Fail(kExitUsage, "refusing to listen on " + listen->ToString() +
                                 " without a token: a non-loopback address needs --token-file FILE "
-                                "(e.g. `head -c 24 /dev/urandom | base64 > FILE`)");
+                                "(e.g. `head -c 24 /dev/urandom | base64 | tr '+/' '-_' > FILE`)");
 
   registry::UserLayers user = registry::UserLayers::Load(registry::UserRegistryDir());
   for (const auto& w : user.warnings()) std::fprintf(stderr, "portscope: warning: %s\n", w.c_str());

@@ -11,22 +11,51 @@
 
 namespace portscope::web {
 
-AuthResult CheckAuth(std::string_view token, std::string_view authorization, std::string_view cookie,
-                     std::optional<std::string_view> query_token) {
-  if (token.empty()) return AuthResult::kOk;
-  if (query_token) return ConstantTimeEquals(*query_token, token) ? AuthResult::kOkFromQuery : AuthResult::kDenied;
-  authorization = Trim(authorization);
-  if (authorization.size() > 7 && EqualsIgnoreCase(authorization.substr(0, 7), "bearer ") &&
-      ConstantTimeEquals(Trim(authorization.substr(7)), token))
-    return AuthResult::kOk;
-  for (auto part : Split(cookie, ';')) {
-    part = Trim(part);
-    const size_t eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == kTokenCookie &&
-        ConstantTimeEquals(part.substr(eq + 1), token))
-      return AuthResult::kOk;
+namespace {
+
+// RFC 4648 base64 (with or without padding); nullopt on any other byte.
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    int v;
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '+') v = 62;
+    else if (ch == '/') v = 63;
+    else return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
   }
-  return AuthResult::kDenied;
+  return out;
+}
+
+}  // namespace
+
+bool Authorized(std::string_view token, std::string_view authorization, std::optional<std::string_view> query_token) {
+  if (token.empty()) return true;
+  if (query_token) return ConstantTimeEquals(*query_token, token);
+  authorization = Trim(authorization);
+  const size_t space = authorization.find(' ');
+  if (space == std::string_view::npos) return false;
+  const std::string_view scheme = authorization.substr(0, space);
+  const std::string_view credentials = Trim(authorization.substr(space + 1));
+  if (EqualsIgnoreCase(scheme, "Bearer")) return ConstantTimeEquals(credentials, token);
+  if (EqualsIgnoreCase(scheme, "Basic")) {
+    // user:password, any user; the password is the token.
+    const auto decoded = DecodeBase64(credentials);
+    if (!decoded) return false;
+    const size_t colon = decoded->find(':');
+    return colon != std::string::npos && ConstantTimeEquals(std::string_view(*decoded).substr(colon + 1), token);
+  }
+  return false;
 }
 
 Result<std::string> ReadTokenFile(const std::string& path) {
@@ -38,9 +67,9 @@ Result<std::string> ReadTokenFile(const std::string& path) {
   if (token.size() < kMinTokenLength)
     return Status::InvalidArgument("the token in " + EscapeForTerminal(path) + " is " + std::to_string(token.size()) +
                                    " characters long; use at least " + std::to_string(kMinTokenLength) +
-                                   " (e.g. `head -c 24 /dev/urandom | base64 > FILE`)");
-  // It travels in a header and a cookie: printable ASCII without the
-  // characters that end or quote a cookie value.
+                                   " (e.g. `head -c 24 /dev/urandom | base64 | tr '+/' '-_' > FILE`)");
+  // It travels in headers and URLs: printable ASCII, and none of the
+  // characters that end or quote a header parameter.
   for (char c : token)
     if (c <= 0x20 || c >= 0x7F || c == ';' || c == ',' || c == '"' || c == '\\')
       return Status::InvalidArgument("the token in " + EscapeForTerminal(path) +

@@ -2,12 +2,14 @@
 // the Host check that keeps a loopback server out of reach of web pages on
 // other sites (DNS rebinding).
 //
-// A token is presented in one of three ways, all compared in constant time:
-//   Authorization: Bearer TOKEN   (curl, scripts, Prometheus)
-//   ?token=TOKEN                  (once, in a browser: the server answers with
-//                                  a cookie and, for pages, a redirect to the
-//                                  same URL without the token)
-//   Cookie: portscope_token=TOKEN (set by the above; HttpOnly, SameSite=Strict)
+// A token is presented in one of three ways, each compared in constant time:
+//   Authorization: Bearer TOKEN   curl, scripts, Prometheus
+//   Authorization: Basic ...      a browser: any user name, the token as the
+//                                 password. The 401 offers Basic, so the
+//                                 browser asks once and then sends it to this
+//                                 origin (scheme, host and port) only.
+//   ?token=TOKEN                  a quick command line; it lands in shell
+//                                 history and logs, so prefer the others
 #ifndef PORTSCOPE_WEB_AUTH_H_
 #define PORTSCOPE_WEB_AUTH_H_
 
@@ -19,19 +21,12 @@
 
 namespace portscope::web {
 
-inline constexpr std::string_view kTokenCookie = "portscope_token";
-/// Shortest token accepted: 16 characters (about 96 bits from a base64 generator).
+/// Shortest token accepted: 16 characters.
 inline constexpr size_t kMinTokenLength = 16;
 
-enum class AuthResult {
-  kOk,           // no token needed, or a valid header or cookie
-  kOkFromQuery,  // valid ?token=: answer with the cookie
-  kDenied,
-};
-
-/// `token` empty: everyone is allowed.
-AuthResult CheckAuth(std::string_view token, std::string_view authorization_header,
-                     std::string_view cookie_header, std::optional<std::string_view> query_token);
+/// True when no token is set, or one of the three carries it.
+bool Authorized(std::string_view token, std::string_view authorization_header,
+                std::optional<std::string_view> query_token);
 
 /// The token in a file: its first line without trailing whitespace. Fails when
 /// the file cannot be read, or the token is shorter than kMinTokenLength or

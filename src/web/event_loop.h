@@ -1,10 +1,10 @@
-// The server's connections: non-blocking sockets in one epoll set, served by
-// a few worker threads. Internal to web/ (server.cc); includes cpp-httplib.
+// The server's connections: sockets in one epoll set, served by a pool of
+// worker threads. Internal to web/ (server.cc); includes cpp-httplib.
 //
 // cpp-httplib 0.11.4 serves each connection on a thread of its own for as
 // long as it stays open, so slow or idle clients hold threads, and 64
-// keep-alive clients mean 64 threads contending for two cores. Here a
-// connection holds no thread while it waits: a worker takes it when epoll
+// keep-alive clients mean 64 threads, busy or not. Here a connection holds no
+// thread while it waits: a worker takes it when epoll
 // says it is readable (EPOLLONESHOT: one worker at a time), receives what has
 // arrived without blocking, and hands a request to httplib's parser only when
 // its whole head (request line and headers) is buffered, so parsing never

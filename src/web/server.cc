@@ -31,7 +31,6 @@
 #include <chrono>
 #include <vector>
 
-#include "base/html.h"
 #include "base/ip_address.h"
 #include "base/text.h"
 #include "web/auth.h"
@@ -138,18 +137,6 @@ void SetBody(httplib::Response& res, std::string body, const std::string& conten
                            [shared](size_t offset, size_t length, httplib::DataSink& sink) {
                              return sink.write(shared->data() + offset, length);
                            });
-}
-
-std::string WithoutTokenParam(const httplib::Request& req) {
-  std::string query;
-  for (const auto& [k, v] : req.params) {
-    if (k == "token") continue;
-    query += (query.empty() ? "?" : "&") + UrlEncodeComponent(k) + "=" + UrlEncodeComponent(v);
-  }
-  std::string path;
-  for (auto seg : Split(req.path, '/')) path += (path.empty() && seg.empty() ? "" : "/") + UrlEncodeComponent(seg);
-  if (path.empty()) path = "/";
-  return path + query;
 }
 
 }  // namespace
@@ -349,45 +336,24 @@ class Server::Impl {
                                  ? std::string("requests to this server carry no body")
                                  : "a request body may hold at most " + std::to_string(lim.max_body_bytes) + " bytes");
     }
-    const auto query_token = req.Param("token");
-    const AuthResult auth = CheckAuth(options_.token, hreq.get_header_value("Authorization"),
-                                      hreq.get_header_value("Cookie"), query_token);
-    if (auth == AuthResult::kDenied) {
+    if (!Authorized(options_.token, hreq.get_header_value("Authorization"), req.Param("token"))) {
       Response r = router_.Error(req, 401,
-                                 "this server needs its token: send `Authorization: Bearer TOKEN`, or open "
-                                 "/?token=TOKEN once in the browser");
+                                 "this server needs its token: send `Authorization: Bearer TOKEN`, or in a "
+                                 "browser give any user name and the token as the password");
       r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"portscope\"");
+      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"portscope\", charset=\"UTF-8\"");
       return r;
-    }
-    std::vector<std::pair<std::string, std::string>> extra;
-    if (auth == AuthResult::kOkFromQuery) {
-      extra.emplace_back("Set-Cookie", std::string(kTokenCookie) + "=" + options_.token +
-                                           "; Path=/; HttpOnly; SameSite=Strict");
-      // Pages: the same URL without the token, so it does not stay in the
-      // address bar and history. API clients are answered directly.
-      if (!req.api() && req.path != "/metrics") {
-        Response r;
-        r.status = 303;
-        r.content_type = "text/plain; charset=utf-8";
-        r.body = "authenticated; continue at the same page without the token\n";
-        r.headers = std::move(extra);
-        r.headers.emplace_back("Location", WithoutTokenParam(hreq));
-        return r;
-      }
     }
     auto match = router_.Find(req.path);
     if (!match) return router_.Error(req, 404, "there is no page at this address");
     *route = match->route->pattern;
     Request routed = req;
     routed.captures = std::move(match->captures);
-    Response r;
     try {
-      r = match->route->handler(routed);
+      return match->route->handler(routed);
     } catch (const std::exception&) {
-      r = router_.Error(req, 500, "the page could not be rendered");
+      return router_.Error(req, 500, "the page could not be rendered");
     }
-    for (auto& h : extra) r.headers.push_back(std::move(h));
-    return r;
   }
 
   // Errors httplib answers itself (a malformed request line, an over-long

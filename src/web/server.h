@@ -6,8 +6,9 @@
 //  - read-only: GET and HEAD, anything else 405; request bodies 413;
 //  - caps: request line + headers bytes, header count, time to receive a
 //    request, open connections (idle ones make way, else 503 at once),
-//    requests per connection, idle keep-alive; a few threads serve all
-//    connections, so slow clients hold none (event_loop.h);
+//    requests per connection, idle keep-alive; a pool of threads serves
+//    every connection from one epoll set, so slow or idle clients hold no
+//    thread (event_loop.h);
 //  - security headers on every response (CSP without inline script, nosniff,
 //    Referrer-Policy, X-Frame-Options DENY);
 //  - metrics per route and status, and for connections.

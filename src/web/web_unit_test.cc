@@ -60,19 +60,24 @@ TEST(ParsePortPath, NumbersRangesAndClearErrors) {
     EXPECT_FALSE(ParsePortPath(bad, 1024).ok()) << bad;
 }
 
-TEST(CheckAuth, BearerQueryAndCookieInConstantTime) {
+TEST(Authorized, BearerBasicAndQuery) {
   const std::string t = "0123456789abcdefXYZ";
-  EXPECT_EQ(CheckAuth("", "", "", std::nullopt), AuthResult::kOk);
-  EXPECT_EQ(CheckAuth(t, "", "", std::nullopt), AuthResult::kDenied);
-  EXPECT_EQ(CheckAuth(t, "Bearer " + t, "", std::nullopt), AuthResult::kOk);
-  EXPECT_EQ(CheckAuth(t, "bearer " + t, "", std::nullopt), AuthResult::kOk);
-  EXPECT_EQ(CheckAuth(t, "Bearer " + t + "x", "", std::nullopt), AuthResult::kDenied);
-  EXPECT_EQ(CheckAuth(t, "Basic " + t, "", std::nullopt), AuthResult::kDenied);
-  EXPECT_EQ(CheckAuth(t, "", "a=b; portscope_token=" + t, std::nullopt), AuthResult::kOk);
-  EXPECT_EQ(CheckAuth(t, "", "portscope_token=nope", std::nullopt), AuthResult::kDenied);
-  EXPECT_EQ(CheckAuth(t, "", "", std::string_view(t)), AuthResult::kOkFromQuery);
+  EXPECT_TRUE(Authorized("", "", std::nullopt));
+  EXPECT_FALSE(Authorized(t, "", std::nullopt));
+  EXPECT_TRUE(Authorized(t, "Bearer " + t, std::nullopt));
+  EXPECT_TRUE(Authorized(t, "bearer  " + t + " ", std::nullopt));
+  EXPECT_FALSE(Authorized(t, "Bearer " + t + "x", std::nullopt));
+  EXPECT_FALSE(Authorized(t, "Bearer", std::nullopt));
+  EXPECT_FALSE(Authorized(t, t, std::nullopt));
+  // Basic: any user, the token as the password ("me:0123456789abcdefXYZ").
+  EXPECT_TRUE(Authorized(t, "Basic bWU6MDEyMzQ1Njc4OWFiY2RlZlhZWg==", std::nullopt));
+  EXPECT_TRUE(Authorized(t, "Basic OjAxMjM0NTY3ODlhYmNkZWZYWVo", std::nullopt));   // ":token", unpadded
+  EXPECT_FALSE(Authorized(t, "Basic bWU6d3Jvbmc=", std::nullopt));                 // me:wrong
+  EXPECT_FALSE(Authorized(t, "Basic MDEyMzQ1Njc4OWFiY2RlZlhZWg==", std::nullopt));  // no colon
+  EXPECT_FALSE(Authorized(t, "Basic !!!!", std::nullopt));
+  EXPECT_TRUE(Authorized(t, "", std::string_view(t)));
   // A wrong ?token= is refused even when a header would have been right.
-  EXPECT_EQ(CheckAuth(t, "Bearer " + t, "", std::string_view("wrong")), AuthResult::kDenied);
+  EXPECT_FALSE(Authorized(t, "Bearer " + t, std::string_view("wrong")));
 }
 
 TEST(LoopbackHostAllowed, OnlyLoopbackNames) {

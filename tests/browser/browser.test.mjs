@@ -171,3 +171,22 @@ test('home, range and error pages render without violations', async () => {
   await expectClean(page, seen, 'not-found-last');
   await context.close();
 });
+
+test('with a token, the browser logs in with it as the password', async () => {
+  const url = process.env.PORTSCOPE_TOKEN_URL;
+  const token = process.env.PORTSCOPE_TOKEN;
+  assert.ok(url && token, 'PORTSCOPE_TOKEN_URL and PORTSCOPE_TOKEN are not set');
+  const denied = await fetch(`${url}ports/2244`);
+  assert.equal(denied.status, 401);
+  assert.match(denied.headers.get('www-authenticate'), /Basic realm="portscope"/);
+  const { context, page, seen } = await watchedPage({ httpCredentials: { username: 'me', password: token } });
+  const res = await page.goto(`${url}ports/2244`);
+  assert.equal(res.status(), 200);
+  assert.match(await page.locator('h1').innerText(), /nmsserver/);
+  // The page's own requests (stylesheet, script, suggestions) carry it too.
+  const box = page.locator('header form.search input[name=q]');
+  await box.pressSequentially('postgres', { delay: 20 });
+  await page.locator('header ul.suggest a[href="/ports/5432"]').first().waitFor({ state: 'visible', timeout: 10000 });
+  await expectClean(page, seen, 'token-login');
+  await context.close();
+});

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Browser tests of `portscope serve` (ctest runs this):
 #   tests/browser/run.sh PORTSCOPE_BINARY ARTIFACT_DIR
-# Starts the server on a free loopback port, runs browser.test.mjs against it
-# with Debian's chromium (headless, through playwright-core from npm), and
-# stops the server by its PID. Screenshots go to ARTIFACT_DIR.
+# Starts two servers on free loopback ports (one with a token), runs
+# browser.test.mjs against them with Debian's chromium (headless, through
+# playwright-core from npm), and stops them by PID. Screenshots go to
+# ARTIFACT_DIR.
 # Exits 77 (ctest: skipped) when chromium, node or npm is missing, or when
 # playwright-core cannot be installed (no network and no npm cache);
 # `PORTSCOPE_SETUP_BROWSER=1 scripts/setup` installs chromium and node.
@@ -32,32 +33,43 @@ fi
 
 mkdir -p "$artifacts"
 tmp=$(mktemp -d)
-server=""
+servers=()
 cleanup() {
-  if [[ -n "$server" ]]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  for pid in "${servers[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# Port 0: the kernel picks a free port, and the server prints its URL.
-"$bin" serve --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
-server=$!
-url=""
-for _ in $(seq 100); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$tmp/out" || true)
-  [[ -n "$url" ]] && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z "$url" ]]; then
-  echo "portscope serve did not start:" >&2
-  cat "$tmp/err" >&2
+# start NAME ARGS...: `portscope serve --listen 127.0.0.1:0 ARGS` (the kernel
+# picks a free port, and the server prints its URL); sets $url.
+start() {
+  local name=$1
+  shift
+  "$bin" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  servers+=($!)
+  url=""
+  for _ in $(seq 100); do
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$tmp/$name.out" || true)
+    [[ -n "$url" ]] && return 0
+    kill -0 "${servers[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "portscope serve ($name) did not start:" >&2
+  cat "$tmp/$name.err" >&2
   exit 1
-fi
-echo "testing $url with $chromium; screenshots in $artifacts"
+}
 
-PORTSCOPE_URL="$url" CHROMIUM="$chromium" ARTIFACTS="$artifacts" \
-  timeout 150 node --test --test-reporter=spec "$here/browser.test.mjs"
+start open
+open_url=$url
+token=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+printf '%s\n' "$token" >"$tmp/token"
+chmod 600 "$tmp/token"
+start guarded --token-file "$tmp/token"
+guarded_url=$url
+echo "testing $open_url (and $guarded_url with a token) with $chromium; screenshots in $artifacts"
+
+PORTSCOPE_URL="$open_url" PORTSCOPE_TOKEN_URL="$guarded_url" PORTSCOPE_TOKEN="$token" CHROMIUM="$chromium" \
+  ARTIFACTS="$artifacts" timeout 150 node --test --test-reporter=spec "$here/browser.test.mjs"
