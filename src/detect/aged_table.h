@@ -284,16 +284,21 @@ class AgedTable : public AgedPool<Entry, kLists, kFifo0> {
   /// run of buckets from the hash's home holds its tag within a few buckets;
   /// best some time after PrefetchBucket.
   void PrefetchEntry(uint64_t hash, int lines) const {
+    const uint32_t slot = PeekSlot(hash);
+    if (slot != kNoSlot) Pool::PrefetchSlot(slot, lines);
+  }
+  /// The slot of the first entry within a few buckets of the hash's home
+  /// whose tag matches, or kNoSlot: probably Find(hash, ...)'s answer (a hint
+  /// for prefetching what that entry leads to; the entry is not compared).
+  uint32_t PeekSlot(uint64_t hash) const {
     const uint64_t want = hash & kHashMask;
     uint32_t i = static_cast<uint32_t>(hash) & mask_;
     for (int d = 0; d < 4; ++d, i = (i + 1) & mask_) {
       const uint64_t b = buckets_[i];
-      if (b == 0) return;
-      if ((b >> kSlotBits) == want) {
-        Pool::PrefetchSlot(static_cast<uint32_t>(b & kSlotMask) - 1, lines);
-        return;
-      }
+      if (b == 0) return kNoSlot;
+      if ((b >> kSlotBits) == want) return static_cast<uint32_t>(b & kSlotMask) - 1;
     }
+    return kNoSlot;
   }
 
  private:

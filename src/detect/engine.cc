@@ -83,12 +83,16 @@ void Engine::Process(const packet::Probe& p, AlertSink& sink) {
   ProcessHashed(p, Hashed(p) ? HashProbe(p) : Hashes{}, sink);
 }
 
-// Three stages per probe: hash it and prefetch its two index buckets
-// kAhead probes early; prefetch the entries those buckets point at kAhead/2
-// probes early; process it. Each stage reads only lines an earlier stage
-// requested, so a probe's misses overlap with those of the next few.
+// Four stages per probe: hash it and prefetch its two index buckets kAhead
+// probes early; prefetch the entries those buckets point at kAhead/2 probes
+// early; kNear probes early, prefetch the source of the flow it belongs to
+// (for an answer, its initiator, which judging the outcome updates; for any
+// packet of a flow, the source its outcome is noted on); process it. Each
+// stage reads only lines an earlier stage requested, so a probe's misses
+// overlap with those of the next few.
 void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink) {
-  constexpr size_t kAhead = 8;
+  constexpr size_t kAhead = 16;
+  constexpr size_t kNear = 4;
   constexpr size_t kRing = 2 * kAhead;
   Hashes ring[kRing];
   const size_t n = probes.size();
@@ -106,6 +110,15 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
       const Hashes& h = ring[(i + kAhead / 2) % kRing];
       flows_.PrefetchEntry(h.flow, 1);
       sources_.PrefetchEntry(h.source, 2);
+    }
+    if (i + kNear < n && Hashed(probes[i + kNear])) {
+      const uint32_t flow = flows_.PeekSlot(ring[(i + kNear) % kRing].flow);
+      if (flow != kNoSlot) {
+        const uint32_t source = flows_[flow].source_hint;
+        sources_.PrefetchSlot(source, 2);
+        // A reset refuses or ends the attempt: evidence for the initiator.
+        if (probes[i + kNear].tcp_flags & packet::tcp_flags::kRst) sources_.PrefetchSlot(source, 1, 4);
+      }
     }
     PrefetchVictims();
     ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
@@ -135,7 +148,7 @@ void Engine::PrefetchVictims() {
     const FlowState& f = flows_[slot];
     flows_.PrefetchBucket(f.links.hash_lo);
     sources_.PrefetchSlot(f.source_hint, 2);
-    sources_.PrefetchSlot(f.source_hint, 4, 4);
+    sources_.PrefetchSlot(f.source_hint, 1, 4);
   }
   for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
     const uint32_t slot = flows_.RingSlotAt(victim_far_);

@@ -166,6 +166,7 @@ class Engine {
   uint64_t FlowAgeUs(const FlowState& f) const;
   uint64_t FlowTimeUs(const FlowState& f) const;
   uint32_t FlowSource(FlowState& f, AlertSink& sink);
+  uint32_t KnownSource(const FlowState& f) const;
 
   // engine_sources.cc: sources, evidence, TRW, hints.
   uint32_t FindSource(const IpAddress& addr) const;
