@@ -109,15 +109,16 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
     if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
       const Hashes& h = ring[(i + kAhead / 2) % kRing];
       flows_.PrefetchEntry(h.flow, 1);
-      sources_.PrefetchEntry(h.source, 2);
+      // Line 2 is the contact ring, which a new attempt reads while TRW is on.
+      sources_.PrefetchEntry(h.source, TrwActive() ? 3 : 2);
     }
     if (i + kNear < n && Hashed(probes[i + kNear])) {
       const uint32_t flow = flows_.PeekSlot(ring[(i + kNear) % kRing].flow);
       if (flow != kNoSlot) {
-        const uint32_t source = flows_[flow].source_hint;
-        sources_.PrefetchSlot(source, 2);
+        const FlowState& f = flows_[flow];
+        sources_.PrefetchSlot(f.source_hint, 2);
         // A reset refuses or ends the attempt: evidence for the initiator.
-        if (probes[i + kNear].tcp_flags & packet::tcp_flags::kRst) sources_.PrefetchSlot(source, 1, 4);
+        if (probes[i + kNear].tcp_flags & packet::tcp_flags::kRst) sources_.PrefetchSlot(f.source_hint, 1, 4);
       }
     }
     PrefetchVictims();
@@ -125,25 +126,27 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
   }
 }
 
-// With the flow table full, each new attempt evicts the oldest waiting flow,
-// and expiry takes the oldest waiting flows too: the front of kAwaiting,
-// whose next entries the ring shows in advance (aged_table.h). Their lines
-// are requested in two steps: the flow when it is kLead ring positions from
-// the front, then, half as far, what judging and removing it reads (its index
-// bucket, its initiator's source and evidence), found in the flow's line
-// requested earlier. Each position is visited once by each cursor; a hint
-// only (holes are skipped, compaction may leave the cursors off).
+// With the flow table full, each new attempt evicts the older of the two
+// lists' fronts, mostly a flow waiting for an answer (about a fifth are open
+// flows idle the longest), and expiry takes the oldest waiting flows too: the
+// front of kAwaiting, whose next entries its ring shows in advance
+// (aged_table.h). Their lines are requested in two steps: the flow when it is
+// kLead ring positions from the front, then, half as far, what removing and
+// judging it reads (its index bucket, its initiator's source and first
+// evidence line), found in the flow's line requested earlier. Each position
+// is visited once by each cursor; a hint only (holes are skipped, compaction
+// may leave the cursors off).
 void Engine::PrefetchVictims() {
   constexpr uint32_t kLead = 16;
-  constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe
-  const uint32_t front = flows_.RingFront();
+  constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe or less
+  const uint32_t front = flows_.RingFront(kAwaiting);
   const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
   if (ahead(victim_near_) < 0 || ahead(victim_near_) > static_cast<int32_t>(kLead)) victim_near_ = front;
   if (ahead(victim_far_) < static_cast<int32_t>(kLead / 2) || ahead(victim_far_) > static_cast<int32_t>(2 * kLead)) {
     victim_far_ = front + kLead / 2;
   }
   for (int n = 0; n < kMaxSteps && ahead(victim_near_) < static_cast<int32_t>(kLead / 2); ++n, ++victim_near_) {
-    const uint32_t slot = flows_.RingSlotAt(victim_near_);
+    const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_near_);
     if (slot == kNoSlot) continue;
     const FlowState& f = flows_[slot];
     flows_.PrefetchBucket(f.links.hash_lo);
@@ -151,7 +154,7 @@ void Engine::PrefetchVictims() {
     sources_.PrefetchSlot(f.source_hint, 1, 4);
   }
   for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
-    const uint32_t slot = flows_.RingSlotAt(victim_far_);
+    const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_far_);
     if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
   }
 }

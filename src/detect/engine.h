@@ -115,8 +115,12 @@ class Engine {
   size_t memory_bytes() const;
 
  private:
-  using SourceTable = AgedTable<SourceState, 1, /*kFifo0=*/true>;
-  using FlowTable = AgedTable<FlowState, kFlowLists, /*kFifo0=*/true>;  // kAwaiting is list 0
+  // FIFO rings (aged_table.h) for the lists consumed from the front, so the
+  // next victims can be prefetched. kOpen stays a linked list: an open flow
+  // moves to its back on every packet, and as a ring (tried) its holes cost
+  // more than the prefetching saved.
+  using SourceTable = AgedTable<SourceState, 1, /*kFifoLists=*/1>;
+  using FlowTable = AgedTable<FlowState, kFlowLists, /*kFifoLists=*/1 << kAwaiting>;
   using ScanPool = AgedPool<ScanActivity, 1>;
 
   enum class Outcome : uint8_t {
@@ -208,7 +212,7 @@ class Engine {
   uint64_t now_us_ = 0;
   uint32_t now_ms_ = 0;  // now_us_ / 1000 modulo 2^32, for flow ages
   uint64_t next_sweep_us_ = 0;
-  uint32_t victim_near_ = 0;  // PrefetchVictims: ring positions of kAwaiting done up to
+  uint32_t victim_near_ = 0;  // PrefetchVictims: kAwaiting ring positions prefetched up to
   uint32_t victim_far_ = 0;
   double tokens_;
   uint64_t tokens_at_us_ = 0;
