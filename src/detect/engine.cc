@@ -58,9 +58,8 @@ size_t Engine::memory_bytes() const {
          scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
 }
 
-Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
+void Engine::HashProbe(const packet::Probe& p, Hashes& h) {
   const uint8_t proto = static_cast<uint8_t>(p.transport);
-  Hashes h;
   h.source = hash_.Address(p.src);
   // A canary sees few destinations (its own addresses): remember the last.
   if (!SameAddress(p.dst, last_dst_)) {
@@ -70,7 +69,7 @@ Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
   h.src_endpoint = EndpointHash(h.source, p.sport, proto);
   h.dst_endpoint = EndpointHash(last_dst_hash_, p.dport, proto);
   h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
-  return h;
+  h.flow_hint = kNoSlot;
 }
 
 namespace {
@@ -79,8 +78,36 @@ bool Hashed(const packet::Probe& p) {
 }
 }  // namespace
 
+// Inlined into both callers: a call per probe costs more than its body saves.
+[[gnu::always_inline]] inline void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
+  ++counters_.probes;
+  if (p.time_us < now_us_) ++counters_.time_regressions;
+  Advance(p.time_us, sink);
+  if (Ignorable(p.dst) || Ignorable(p.src)) {
+    ++counters_.ignored;
+    return;
+  }
+  switch (p.transport) {
+    case packet::Transport::kTcp:
+      ProcessTcp(p, h, sink);
+      break;
+    case packet::Transport::kUdp:
+      ProcessUdp(p, h, sink);
+      break;
+    case packet::Transport::kIcmp:
+    case packet::Transport::kIcmpv6:
+      ProcessIcmp(p, sink);
+      break;
+    default:
+      ++counters_.ignored;
+      break;
+  }
+}
+
 void Engine::Process(const packet::Probe& p, AlertSink& sink) {
-  ProcessHashed(p, Hashed(p) ? HashProbe(p) : Hashes{}, sink);
+  Hashes h;
+  if (Hashed(p)) HashProbe(p, h);
+  ProcessHashed(p, h, sink);
 }
 
 // Four stages per probe: hash it and prefetch its two index buckets kAhead
@@ -95,11 +122,12 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
   constexpr size_t kNear = 4;
   constexpr size_t kRing = 2 * kAhead;
   Hashes ring[kRing];
+  const Hashes unhashed;
   const size_t n = probes.size();
   auto prepare = [&](size_t i) {
     if (!Hashed(probes[i])) return;
     Hashes& h = ring[i % kRing];
-    h = HashProbe(probes[i]);
+    HashProbe(probes[i], h);
     flows_.PrefetchBucket(h.flow);
     sources_.PrefetchBucket(h.source);
   };
@@ -107,14 +135,16 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
   for (size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) prepare(i + kAhead);
     if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
-      const Hashes& h = ring[(i + kAhead / 2) % kRing];
-      flows_.PrefetchEntry(h.flow, 1);
+      Hashes& h = ring[(i + kAhead / 2) % kRing];
+      h.flow_hint = flows_.PeekSlot(h.flow);
+      flows_.PrefetchSlot(h.flow_hint, 1);
       // Line 2 is the contact ring, which a new attempt reads while TRW is on.
       sources_.PrefetchEntry(h.source, TrwActive() ? 3 : 2);
     }
     if (i + kNear < n && Hashed(probes[i + kNear])) {
-      const uint32_t flow = flows_.PeekSlot(ring[(i + kNear) % kRing].flow);
-      if (flow != kNoSlot) {
+      const uint32_t flow = ring[(i + kNear) % kRing].flow_hint;
+      // Probes in between may have removed or replaced the flow: only a hint.
+      if (flows_.live(flow)) {
         const FlowState& f = flows_[flow];
         sources_.PrefetchSlot(f.source_hint, 2);
         // A reset refuses or ends the attempt: evidence for the initiator.
@@ -122,7 +152,7 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
       }
     }
     PrefetchVictims();
-    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
+    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : unhashed, sink);
   }
 }
 
@@ -156,31 +186,6 @@ void Engine::PrefetchVictims() {
   for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
     const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_far_);
     if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
-  }
-}
-
-void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
-  ++counters_.probes;
-  if (p.time_us < now_us_) ++counters_.time_regressions;
-  Advance(p.time_us, sink);
-  if (Ignorable(p.dst) || Ignorable(p.src)) {
-    ++counters_.ignored;
-    return;
-  }
-  switch (p.transport) {
-    case packet::Transport::kTcp:
-      ProcessTcp(p, h, sink);
-      break;
-    case packet::Transport::kUdp:
-      ProcessUdp(p, h, sink);
-      break;
-    case packet::Transport::kIcmp:
-    case packet::Transport::kIcmpv6:
-      ProcessIcmp(p, sink);
-      break;
-    default:
-      ++counters_.ignored;
-      break;
   }
 }
 

@@ -139,10 +139,11 @@ class Engine {
     uint64_t dst_endpoint = 0;  // (dst, dport, proto): also the target's identity
     uint64_t flow = 0;          // symmetric in the two endpoints
     uint64_t source = 0;        // src address
+    uint32_t flow_hint = kNoSlot;  // ProcessBatch: the flow entry its index run points at first
   };
 
   // engine.cc: clock, batching, sweeping, alerts.
-  Hashes HashProbe(const packet::Probe& p);
+  void HashProbe(const packet::Probe& p, Hashes& h);
   void PrefetchVictims();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
