@@ -182,10 +182,38 @@ void Engine::PrefetchVictims() {
     flows_.PrefetchBucket(f.links.hash_lo);
     sources_.PrefetchSlot(f.source_hint, 2);
     sources_.PrefetchSlot(f.source_hint, 1, 4);
+    // When the source was evicted since (a full source table), judging
+    // re-creates it: its index bucket.
+    if (sources_.full()) sources_.PrefetchBucket(hash_.Address(f.init));
   }
   for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
     const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_far_);
     if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
+  }
+  if (sources_.full()) PrefetchSourceVictims();
+}
+
+// Likewise for the sources: with the table full a new source evicts the front
+// of the CLOCK ring (or requeues it when it was touched since), reading its
+// first line, and removes it from the index (its bucket).
+void Engine::PrefetchSourceVictims() {
+  constexpr uint32_t kLead = 16;
+  constexpr int kMaxSteps = 3;
+  const uint32_t front = sources_.RingFront(0);
+  const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
+  uint32_t& near = source_victim_near_;
+  uint32_t& far = source_victim_far_;
+  if (ahead(near) < 0 || ahead(near) > static_cast<int32_t>(kLead)) near = front;
+  if (ahead(far) < static_cast<int32_t>(kLead / 2) || ahead(far) > static_cast<int32_t>(2 * kLead)) {
+    far = front + kLead / 2;
+  }
+  for (int n = 0; n < kMaxSteps && ahead(near) < static_cast<int32_t>(kLead / 2); ++n, ++near) {
+    const uint32_t slot = sources_.RingSlotAt(0, near);
+    if (slot != kNoSlot) sources_.PrefetchBucket(sources_[slot].links.hash_lo);
+  }
+  for (int n = 0; n < kMaxSteps && ahead(far) < static_cast<int32_t>(kLead); ++n, ++far) {
+    const uint32_t slot = sources_.RingSlotAt(0, far);
+    if (slot != kNoSlot) sources_.PrefetchSlot(slot, 1);
   }
 }
 

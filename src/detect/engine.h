@@ -145,6 +145,7 @@ class Engine {
   // engine.cc: clock, batching, sweeping, alerts.
   void HashProbe(const packet::Probe& p, Hashes& h);
   void PrefetchVictims();
+  void PrefetchSourceVictims();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
   void Sweep(AlertSink& sink);
@@ -215,6 +216,8 @@ class Engine {
   uint64_t next_sweep_us_ = 0;
   uint32_t victim_near_ = 0;  // PrefetchVictims: kAwaiting ring positions prefetched up to
   uint32_t victim_far_ = 0;
+  uint32_t source_victim_near_ = 0;  // and the source ring's
+  uint32_t source_victim_far_ = 0;
   double tokens_;
   uint64_t tokens_at_us_ = 0;
   uint64_t next_scan_id_ = 1;
