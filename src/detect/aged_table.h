@@ -7,18 +7,18 @@
 // oldest entry of a list is its front: expiry pops fronts while they are too
 // old, eviction takes a front. Nothing allocates after construction.
 //
-// Lists are intrusive doubly-linked lists, except list 0 when kFifo0: a ring
-// of slots in append order where a removed entry leaves a hole (its slot
-// overwritten with kNoSlot) that the front skips, and the ring is compacted
-// when it fills (it has room for 2 x capacity, so at most once per capacity
-// appends). The order is the same as a linked list's; what differs is the
-// memory walked. Unlinking from a linked list writes the two neighbours, and
-// walking it from the front is a chain of dependent loads, one cache miss per
-// entry on a table much larger than the cache; the ring is read in sequence,
-// so the entries that will leave the front next are known (RingSlot) and can
-// be prefetched long before. For a list that is appended to and consumed
-// from the front (flows waiting for an answer, sources in CLOCK order).
-//
+// Lists are intrusive doubly-linked lists, except those in the kFifoLists
+// bit mask (bit i for list i): each of those is a ring of slots in append
+// order where a removed entry leaves a hole (kNoSlot) that the front skips,
+// compacted when it fills (it has room for 2 x capacity entries, so at most
+// once per capacity appends). The order is the same as a linked list's; what
+// differs is the memory touched. Unlinking from a linked list writes both
+// neighbours, and walking it from the front is a chain of dependent loads,
+// one cache miss per entry on a table much larger than the cache; the ring
+// is written at its back and read in sequence, so the entries that will
+// leave the front next are known (RingSlotAt) and can be prefetched long
+// before they do. Cost: 8 bytes of ring per entry and list.
+
 // AgedTable adds a hash index: open addressing with linear probing over
 // 4 x capacity buckets (load <= 1/4), backward-shift deletion (no
 // tombstones), and a cap of kMaxProbeDistance buckets per lookup. Each bucket
@@ -53,15 +53,11 @@ struct AgedLinks {
   uint8_t list = 0;
 };
 
-template <typename Entry, uint32_t kLists, bool kFifo0 = false>
+template <typename Entry, uint32_t kLists, uint32_t kFifoLists = 0>
 class AgedPool {
  public:
   /// REQUIRES: 1 <= capacity < 2^25.
-  explicit AgedPool(uint32_t capacity)
-      : capacity_(capacity),
-        entries_(MakeTableArray<Entry>(capacity)),
-        ring_mask_(kFifo0 ? RingSize(capacity) - 1 : 0),
-        ring_(MakeTableArray<uint32_t>(kFifo0 ? size_t{ring_mask_} + 1 : 0)) {
+  explicit AgedPool(uint32_t capacity) : capacity_(capacity), entries_(MakeTableArray<Entry>(capacity)) {
     for (uint32_t i = 0; i < capacity; ++i) {
       entries_[i].links.next = i + 1 < capacity ? i + 1 : kNoSlot;
       entries_[i].links.list = kFreeMark;
@@ -69,13 +65,24 @@ class AgedPool {
     free_ = 0;
     heads_.fill(kNoSlot);
     tails_.fill(kNoSlot);
+    for (uint32_t list = 0; list < kLists; ++list) {
+      if (!IsFifo(list)) continue;
+      uint32_t n = 2;
+      while (n < 2 * uint64_t{capacity}) n <<= 1;
+      rings_[list].mask = n - 1;
+      rings_[list].slots = MakeTableArray<uint32_t>(n);
+    }
   }
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
   bool full() const { return size_ == capacity_; }
   size_t memory_bytes() const {
-    return sizeof(Entry) * size_t{capacity_} + (kFifo0 ? sizeof(uint32_t) * (size_t{ring_mask_} + 1) : 0);
+    size_t bytes = sizeof(Entry) * size_t{capacity_};
+    for (uint32_t list = 0; list < kLists; ++list) {
+      if (IsFifo(list)) bytes += sizeof(uint32_t) * (size_t{rings_[list].mask} + 1);
+    }
+    return bytes;
   }
 
   Entry& operator[](uint32_t slot) { return entries_[slot]; }
@@ -91,27 +98,31 @@ class AgedPool {
 
   /// Oldest entry of `list`, or kNoSlot.
   uint32_t Front(uint32_t list) const {
-    if (IsFifo(list)) return ring_head_ == ring_tail_ ? kNoSlot : ring_[ring_head_ & ring_mask_];
+    if (IsFifo(list)) {
+      const Ring& r = rings_[list];
+      return r.head == r.tail ? kNoSlot : r.slots[r.head & r.mask];
+    }
     return heads_[list];
   }
   /// The entry after `slot` on its list (towards the newest), or kNoSlot.
   uint32_t Next(uint32_t slot) const {
     const AgedLinks& l = entries_[slot].links;
     if (!IsFifo(l.list)) return l.next;
-    for (uint32_t pos = l.prev + 1; pos != ring_tail_; ++pos) {
-      if (ring_[pos & ring_mask_] != kNoSlot) return ring_[pos & ring_mask_];
+    const Ring& r = rings_[l.list];
+    for (uint32_t pos = l.prev + 1; pos != r.tail; ++pos) {
+      if (r.slots[pos & r.mask] != kNoSlot) return r.slots[pos & r.mask];
     }
     return kNoSlot;
   }
-  /// FIFO list 0: ring positions, for prefetching the entries that leave the
-  /// front next. RingFront() is the front's position (it only grows, wrapping
-  /// at 2^32, except that compaction renumbers the entries behind it);
-  /// RingSlotAt(pos) is the slot at `pos`, kNoSlot for a hole or outside the
-  /// ring.
-  uint32_t RingFront() const { return ring_head_; }
-  uint32_t RingSlotAt(uint32_t pos) const {
-    static_assert(kFifo0);
-    return pos - ring_head_ < ring_tail_ - ring_head_ ? ring_[pos & ring_mask_] : kNoSlot;
+  /// FIFO lists: ring positions, for prefetching the entries that leave the
+  /// front next. RingFront(list) is the front's position (it only grows,
+  /// wrapping at 2^32, except that compaction renumbers the entries behind
+  /// it); RingSlotAt(list, pos) is the slot at `pos`, kNoSlot for a hole or
+  /// outside the ring.
+  uint32_t RingFront(uint32_t list) const { return rings_[list].head; }
+  uint32_t RingSlotAt(uint32_t list, uint32_t pos) const {
+    const Ring& r = rings_[list];
+    return IsFifo(list) && pos - r.head < r.tail - r.head ? r.slots[pos & r.mask] : kNoSlot;
   }
 
   /// Takes a free slot and appends it to `list`. REQUIRES: !full().
@@ -140,20 +151,25 @@ class AgedPool {
   }
 
  private:
-  static bool IsFifo(uint32_t list) { return kFifo0 && list == 0; }
-  static uint32_t RingSize(uint32_t capacity) {
-    uint32_t n = 2;
-    while (n < 2 * uint64_t{capacity}) n <<= 1;
-    return n;
-  }
+  // A FIFO list: positions count up and wrap at 2^32; the ring holds
+  // positions [head, tail), the one at head live.
+  struct Ring {
+    uint32_t mask = 0;
+    TableArray<uint32_t> slots;
+    uint32_t head = 0;
+    uint32_t tail = 0;
+  };
+
+  static constexpr bool IsFifo(uint32_t list) { return list < 32 && ((kFifoLists >> list) & 1) != 0; }
 
   void Append(uint32_t slot, uint32_t list) {
     AgedLinks& l = entries_[slot].links;
     l.list = static_cast<uint8_t>(list);
     if (IsFifo(list)) {
-      if (ring_tail_ - ring_head_ > ring_mask_) CompactRing();
-      ring_[ring_tail_ & ring_mask_] = slot;
-      l.prev = ring_tail_++;
+      Ring& r = rings_[list];
+      if (r.tail - r.head > r.mask) CompactRing(r);
+      r.slots[r.tail & r.mask] = slot;
+      l.prev = r.tail++;
       l.next = kNoSlot;
       return;
     }
@@ -169,11 +185,12 @@ class AgedPool {
   void Unlink(uint32_t slot) {
     AgedLinks& l = entries_[slot].links;
     if (IsFifo(l.list)) {
-      ring_[l.prev & ring_mask_] = kNoSlot;
-      if (l.prev == ring_head_) {
+      Ring& r = rings_[l.list];
+      r.slots[l.prev & r.mask] = kNoSlot;
+      if (l.prev == r.head) {
         do {
-          ++ring_head_;
-        } while (ring_head_ != ring_tail_ && ring_[ring_head_ & ring_mask_] == kNoSlot);
+          ++r.head;
+        } while (r.head != r.tail && r.slots[r.head & r.mask] == kNoSlot);
       }
       return;
     }
@@ -190,15 +207,15 @@ class AgedPool {
   }
 
   // Moves the live ring entries together behind the front, in order.
-  void CompactRing() {
-    uint32_t to = ring_head_;
-    for (uint32_t from = ring_head_; from != ring_tail_; ++from) {
-      const uint32_t slot = ring_[from & ring_mask_];
+  void CompactRing(Ring& r) {
+    uint32_t to = r.head;
+    for (uint32_t from = r.head; from != r.tail; ++from) {
+      const uint32_t slot = r.slots[from & r.mask];
       if (slot == kNoSlot) continue;
-      ring_[to & ring_mask_] = slot;
+      r.slots[to & r.mask] = slot;
       entries_[slot].links.prev = to++;
     }
-    ring_tail_ = to;
+    r.tail = to;
   }
 
   uint32_t capacity_;
@@ -207,17 +224,12 @@ class AgedPool {
   TableArray<Entry> entries_;
   std::array<uint32_t, kLists> heads_;
   std::array<uint32_t, kLists> tails_;
-  // FIFO list 0: ring positions count up and wrap at 2^32; the ring holds
-  // positions [ring_head_, ring_tail_), the one at ring_head_ live.
-  uint32_t ring_mask_;
-  TableArray<uint32_t> ring_;
-  uint32_t ring_head_ = 0;
-  uint32_t ring_tail_ = 0;
+  std::array<Ring, kLists> rings_;
 };
 
-template <typename Entry, uint32_t kLists, bool kFifo0 = false>
-class AgedTable : public AgedPool<Entry, kLists, kFifo0> {
-  using Pool = AgedPool<Entry, kLists, kFifo0>;
+template <typename Entry, uint32_t kLists, uint32_t kFifoLists = 0>
+class AgedTable : public AgedPool<Entry, kLists, kFifoLists> {
+  using Pool = AgedPool<Entry, kLists, kFifoLists>;
 
  public:
   /// REQUIRES: 1 <= capacity < 2^24.
@@ -284,16 +296,21 @@ class AgedTable : public AgedPool<Entry, kLists, kFifo0> {
   /// run of buckets from the hash's home holds its tag within a few buckets;
   /// best some time after PrefetchBucket.
   void PrefetchEntry(uint64_t hash, int lines) const {
+    const uint32_t slot = PeekSlot(hash);
+    if (slot != kNoSlot) Pool::PrefetchSlot(slot, lines);
+  }
+  /// The slot of the first entry within a few buckets of the hash's home
+  /// whose tag matches, or kNoSlot: probably Find(hash, ...)'s answer (a hint
+  /// for prefetching what that entry leads to; the entry is not compared).
+  uint32_t PeekSlot(uint64_t hash) const {
     const uint64_t want = hash & kHashMask;
     uint32_t i = static_cast<uint32_t>(hash) & mask_;
     for (int d = 0; d < 4; ++d, i = (i + 1) & mask_) {
       const uint64_t b = buckets_[i];
-      if (b == 0) return;
-      if ((b >> kSlotBits) == want) {
-        Pool::PrefetchSlot(static_cast<uint32_t>(b & kSlotMask) - 1, lines);
-        return;
-      }
+      if (b == 0) return kNoSlot;
+      if ((b >> kSlotBits) == want) return static_cast<uint32_t>(b & kSlotMask) - 1;
     }
+    return kNoSlot;
   }
 
  private:

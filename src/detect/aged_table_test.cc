@@ -74,13 +74,12 @@ TEST(AgedTable, ListsKeepAgeOrderAndMoveToBackRefreshes) {
   EXPECT_EQ(table.size(), 3u);
 }
 
-// A FIFO list 0 (a ring with holes) keeps exactly the order a linked list
-// does, through removals anywhere, moves to the back, moves to and from
+// FIFO lists (rings with holes) keep exactly the order linked lists do, through removals anywhere, moves to the back, moves to and from
 // another list, and the compactions that many holes force.
 TEST(AgedTable, FifoListMatchesALinkedList) {
   constexpr uint32_t kCapacity = 50;
   AgedTable<Item, 2> linked(kCapacity);
-  AgedTable<Item, 2, /*kFifo0=*/true> fifo(kCapacity);
+  AgedTable<Item, 2, /*kFifoLists=*/3> fifo(kCapacity);
   std::vector<uint64_t> keys;  // live keys, same slots in both (same operations, same free lists)
   std::mt19937_64 rng(11);
   auto order = [](const auto& t, uint32_t list) {

@@ -58,9 +58,8 @@ size_t Engine::memory_bytes() const {
          scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
 }
 
-Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
+void Engine::HashProbe(const packet::Probe& p, Hashes& h) {
   const uint8_t proto = static_cast<uint8_t>(p.transport);
-  Hashes h;
   h.source = hash_.Address(p.src);
   // A canary sees few destinations (its own addresses): remember the last.
   if (!SameAddress(p.dst, last_dst_)) {
@@ -70,7 +69,7 @@ Engine::Hashes Engine::HashProbe(const packet::Probe& p) {
   h.src_endpoint = EndpointHash(h.source, p.sport, proto);
   h.dst_endpoint = EndpointHash(last_dst_hash_, p.dport, proto);
   h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
-  return h;
+  h.flow_hint = kNoSlot;
 }
 
 namespace {
@@ -79,71 +78,8 @@ bool Hashed(const packet::Probe& p) {
 }
 }  // namespace
 
-void Engine::Process(const packet::Probe& p, AlertSink& sink) {
-  ProcessHashed(p, Hashed(p) ? HashProbe(p) : Hashes{}, sink);
-}
-
-// Three stages per probe: hash it and prefetch its two index buckets
-// kAhead probes early; prefetch the entries those buckets point at kAhead/2
-// probes early; process it. Each stage reads only lines an earlier stage
-// requested, so a probe's misses overlap with those of the next few.
-void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink) {
-  constexpr size_t kAhead = 8;
-  constexpr size_t kRing = 2 * kAhead;
-  Hashes ring[kRing];
-  const size_t n = probes.size();
-  auto prepare = [&](size_t i) {
-    if (!Hashed(probes[i])) return;
-    Hashes& h = ring[i % kRing];
-    h = HashProbe(probes[i]);
-    flows_.PrefetchBucket(h.flow);
-    sources_.PrefetchBucket(h.source);
-  };
-  for (size_t i = 0; i < std::min(n, kAhead); ++i) prepare(i);
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) prepare(i + kAhead);
-    if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
-      const Hashes& h = ring[(i + kAhead / 2) % kRing];
-      flows_.PrefetchEntry(h.flow, 1);
-      sources_.PrefetchEntry(h.source, 2);
-    }
-    PrefetchVictims();
-    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : Hashes{}, sink);
-  }
-}
-
-// With the flow table full, each new attempt evicts the oldest waiting flow,
-// and expiry takes the oldest waiting flows too: the front of kAwaiting,
-// whose next entries the ring shows in advance (aged_table.h). Their lines
-// are requested in two steps: the flow when it is kLead ring positions from
-// the front, then, half as far, what judging and removing it reads (its index
-// bucket, its initiator's source and evidence), found in the flow's line
-// requested earlier. Each position is visited once by each cursor; a hint
-// only (holes are skipped, compaction may leave the cursors off).
-void Engine::PrefetchVictims() {
-  constexpr uint32_t kLead = 16;
-  constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe
-  const uint32_t front = flows_.RingFront();
-  const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
-  if (ahead(victim_near_) < 0 || ahead(victim_near_) > static_cast<int32_t>(kLead)) victim_near_ = front;
-  if (ahead(victim_far_) < static_cast<int32_t>(kLead / 2) || ahead(victim_far_) > static_cast<int32_t>(2 * kLead)) {
-    victim_far_ = front + kLead / 2;
-  }
-  for (int n = 0; n < kMaxSteps && ahead(victim_near_) < static_cast<int32_t>(kLead / 2); ++n, ++victim_near_) {
-    const uint32_t slot = flows_.RingSlotAt(victim_near_);
-    if (slot == kNoSlot) continue;
-    const FlowState& f = flows_[slot];
-    flows_.PrefetchBucket(f.links.hash_lo);
-    sources_.PrefetchSlot(f.source_hint, 2);
-    sources_.PrefetchSlot(f.source_hint, 4, 4);
-  }
-  for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
-    const uint32_t slot = flows_.RingSlotAt(victim_far_);
-    if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
-  }
-}
-
-void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
+// Inlined into both callers: a call per probe costs more than its body saves.
+[[gnu::always_inline]] inline void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
   ++counters_.probes;
   if (p.time_us < now_us_) ++counters_.time_regressions;
   Advance(p.time_us, sink);
@@ -165,6 +101,119 @@ void Engine::ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& s
     default:
       ++counters_.ignored;
       break;
+  }
+}
+
+void Engine::Process(const packet::Probe& p, AlertSink& sink) {
+  Hashes h;
+  if (Hashed(p)) HashProbe(p, h);
+  ProcessHashed(p, h, sink);
+}
+
+// Four stages per probe: hash it and prefetch its two index buckets kAhead
+// probes early; prefetch the entries those buckets point at kAhead/2 probes
+// early; kNear probes early, prefetch the source of the flow it belongs to
+// (for an answer, its initiator, which judging the outcome updates; for any
+// packet of a flow, the source its outcome is noted on); process it. Each
+// stage reads only lines an earlier stage requested, so a probe's misses
+// overlap with those of the next few.
+void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink) {
+  constexpr size_t kAhead = 16;
+  constexpr size_t kNear = 4;
+  constexpr size_t kRing = 2 * kAhead;
+  Hashes ring[kRing];
+  const Hashes unhashed;
+  const size_t n = probes.size();
+  auto prepare = [&](size_t i) {
+    if (!Hashed(probes[i])) return;
+    Hashes& h = ring[i % kRing];
+    HashProbe(probes[i], h);
+    flows_.PrefetchBucket(h.flow);
+    sources_.PrefetchBucket(h.source);
+  };
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prepare(i);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) prepare(i + kAhead);
+    if (i + kAhead / 2 < n && Hashed(probes[i + kAhead / 2])) {
+      Hashes& h = ring[(i + kAhead / 2) % kRing];
+      h.flow_hint = flows_.PeekSlot(h.flow);
+      flows_.PrefetchSlot(h.flow_hint, 1);
+      // Line 2 is the contact ring, which a new attempt reads while TRW is on.
+      sources_.PrefetchEntry(h.source, TrwActive() ? 3 : 2);
+    }
+    if (i + kNear < n && Hashed(probes[i + kNear])) {
+      const uint32_t flow = ring[(i + kNear) % kRing].flow_hint;
+      // Probes in between may have removed or replaced the flow: only a hint.
+      if (flows_.live(flow)) {
+        const FlowState& f = flows_[flow];
+        sources_.PrefetchSlot(f.source_hint, 2);
+        // A reset refuses or ends the attempt: evidence for the initiator.
+        if (probes[i + kNear].tcp_flags & packet::tcp_flags::kRst) sources_.PrefetchSlot(f.source_hint, 1, 4);
+      }
+    }
+    PrefetchVictims();
+    ProcessHashed(probes[i], Hashed(probes[i]) ? ring[i % kRing] : unhashed, sink);
+  }
+}
+
+// With the flow table full, each new attempt evicts the older of the two
+// lists' fronts, mostly a flow waiting for an answer (about a fifth are open
+// flows idle the longest), and expiry takes the oldest waiting flows too: the
+// front of kAwaiting, whose next entries its ring shows in advance
+// (aged_table.h). Their lines are requested in two steps: the flow when it is
+// kLead ring positions from the front, then, half as far, what removing and
+// judging it reads (its index bucket, its initiator's source and first
+// evidence line), found in the flow's line requested earlier. Each position
+// is visited once by each cursor; a hint only (holes are skipped, compaction
+// may leave the cursors off).
+void Engine::PrefetchVictims() {
+  constexpr uint32_t kLead = 16;
+  constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe or less
+  const uint32_t front = flows_.RingFront(kAwaiting);
+  const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
+  if (ahead(victim_near_) < 0 || ahead(victim_near_) > static_cast<int32_t>(kLead)) victim_near_ = front;
+  if (ahead(victim_far_) < static_cast<int32_t>(kLead / 2) || ahead(victim_far_) > static_cast<int32_t>(2 * kLead)) {
+    victim_far_ = front + kLead / 2;
+  }
+  for (int n = 0; n < kMaxSteps && ahead(victim_near_) < static_cast<int32_t>(kLead / 2); ++n, ++victim_near_) {
+    const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_near_);
+    if (slot == kNoSlot) continue;
+    const FlowState& f = flows_[slot];
+    flows_.PrefetchBucket(f.links.hash_lo);
+    sources_.PrefetchSlot(f.source_hint, 2);
+    sources_.PrefetchSlot(f.source_hint, 1, 4);
+    // When the source was evicted since (a full source table), judging
+    // re-creates it: its index bucket.
+    if (sources_.full()) sources_.PrefetchBucket(hash_.Address(f.init));
+  }
+  for (int n = 0; n < kMaxSteps && ahead(victim_far_) < static_cast<int32_t>(kLead); ++n, ++victim_far_) {
+    const uint32_t slot = flows_.RingSlotAt(kAwaiting, victim_far_);
+    if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
+  }
+  if (sources_.full()) PrefetchSourceVictims();
+}
+
+// Likewise for the sources: with the table full a new source evicts the front
+// of the CLOCK ring (or requeues it when it was touched since), reading its
+// first line, and removes it from the index (its bucket).
+void Engine::PrefetchSourceVictims() {
+  constexpr uint32_t kLead = 16;
+  constexpr int kMaxSteps = 3;
+  const uint32_t front = sources_.RingFront(0);
+  const auto ahead = [front](uint32_t pos) { return static_cast<int32_t>(pos - front); };
+  uint32_t& near = source_victim_near_;
+  uint32_t& far = source_victim_far_;
+  if (ahead(near) < 0 || ahead(near) > static_cast<int32_t>(kLead)) near = front;
+  if (ahead(far) < static_cast<int32_t>(kLead / 2) || ahead(far) > static_cast<int32_t>(2 * kLead)) {
+    far = front + kLead / 2;
+  }
+  for (int n = 0; n < kMaxSteps && ahead(near) < static_cast<int32_t>(kLead / 2); ++n, ++near) {
+    const uint32_t slot = sources_.RingSlotAt(0, near);
+    if (slot != kNoSlot) sources_.PrefetchBucket(sources_[slot].links.hash_lo);
+  }
+  for (int n = 0; n < kMaxSteps && ahead(far) < static_cast<int32_t>(kLead); ++n, ++far) {
+    const uint32_t slot = sources_.RingSlotAt(0, far);
+    if (slot != kNoSlot) sources_.PrefetchSlot(slot, 1);
   }
 }
 

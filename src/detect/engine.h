@@ -115,8 +115,12 @@ class Engine {
   size_t memory_bytes() const;
 
  private:
-  using SourceTable = AgedTable<SourceState, 1, /*kFifo0=*/true>;
-  using FlowTable = AgedTable<FlowState, kFlowLists, /*kFifo0=*/true>;  // kAwaiting is list 0
+  // FIFO rings (aged_table.h) for the lists consumed from the front, so the
+  // next victims can be prefetched. kOpen stays a linked list: an open flow
+  // moves to its back on every packet, and as a ring (tried) its holes cost
+  // more than the prefetching saved.
+  using SourceTable = AgedTable<SourceState, 1, /*kFifoLists=*/1>;
+  using FlowTable = AgedTable<FlowState, kFlowLists, /*kFifoLists=*/1 << kAwaiting>;
   using ScanPool = AgedPool<ScanActivity, 1>;
 
   enum class Outcome : uint8_t {
@@ -135,11 +139,13 @@ class Engine {
     uint64_t dst_endpoint = 0;  // (dst, dport, proto): also the target's identity
     uint64_t flow = 0;          // symmetric in the two endpoints
     uint64_t source = 0;        // src address
+    uint32_t flow_hint = kNoSlot;  // ProcessBatch: the flow entry its index run points at first
   };
 
   // engine.cc: clock, batching, sweeping, alerts.
-  Hashes HashProbe(const packet::Probe& p);
+  void HashProbe(const packet::Probe& p, Hashes& h);
   void PrefetchVictims();
+  void PrefetchSourceVictims();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
   void Sweep(AlertSink& sink);
@@ -166,6 +172,7 @@ class Engine {
   uint64_t FlowAgeUs(const FlowState& f) const;
   uint64_t FlowTimeUs(const FlowState& f) const;
   uint32_t FlowSource(FlowState& f, AlertSink& sink);
+  uint32_t KnownSource(const FlowState& f) const;
 
   // engine_sources.cc: sources, evidence, TRW, hints.
   uint32_t FindSource(const IpAddress& addr) const;
@@ -207,8 +214,10 @@ class Engine {
   uint64_t now_us_ = 0;
   uint32_t now_ms_ = 0;  // now_us_ / 1000 modulo 2^32, for flow ages
   uint64_t next_sweep_us_ = 0;
-  uint32_t victim_near_ = 0;  // PrefetchVictims: ring positions of kAwaiting done up to
+  uint32_t victim_near_ = 0;  // PrefetchVictims: kAwaiting ring positions prefetched up to
   uint32_t victim_far_ = 0;
+  uint32_t source_victim_near_ = 0;  // and the source ring's
+  uint32_t source_victim_far_ = 0;
   double tokens_;
   uint64_t tokens_at_us_ = 0;
   uint64_t next_scan_id_ = 1;

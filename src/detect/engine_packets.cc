@@ -107,6 +107,15 @@ uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, Alert
   return slot;
 }
 
+// The initiator's source if it is tracked: the flow's slot hint when it still
+// holds that address (addresses are unique in the table, so this is what
+// FindSource would return, without hashing the address and reading its
+// bucket), else a lookup.
+uint32_t Engine::KnownSource(const FlowState& f) const {
+  if (sources_.live(f.source_hint) && SameAddress(sources_[f.source_hint].addr, f.init)) return f.source_hint;
+  return FindSource(f.init);
+}
+
 // The initiator's source, found through the flow's slot hint when it still
 // holds that address, else looked up (and re-created if it was evicted).
 uint32_t Engine::FlowSource(FlowState& f, AlertSink& sink) {
@@ -178,7 +187,7 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   if (f.proto != kTcp) {
     f.flags |= kFlowJudged;
     ++counters_.benign;
-    const uint32_t source = FindSource(f.init);
+    const uint32_t source = KnownSource(f);
     if (source != kNoSlot) NoteOutcome(sources_[source], /*benign=*/true);
   }
   if ((f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive()) {
@@ -214,7 +223,7 @@ void Engine::Judge(uint32_t flow, Outcome outcome, AlertSink& sink) {
     case Outcome::kBenign: {
       ++counters_.benign;
       // Only a used connection is a good mark; one merely forgotten is none.
-      const uint32_t source = (f.flags & kFlowUsed) ? FindSource(f.init) : kNoSlot;
+      const uint32_t source = (f.flags & kFlowUsed) ? KnownSource(f) : kNoSlot;
       if (source != kNoSlot) NoteOutcome(sources_[source], /*benign=*/true);
       return;
     }

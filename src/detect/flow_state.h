@@ -59,8 +59,11 @@ struct alignas(64) FlowState {
 static_assert(sizeof(FlowState) == 64, "one cache line per flow");
 
 /// A flow's hash from its endpoints' keyed hashes: symmetric, so both
-/// directions find the flow; Mix64 only spreads the sum.
-inline uint64_t FlowHash(uint64_t endpoint_a, uint64_t endpoint_b) { return Mix64(endpoint_a + endpoint_b); }
+/// directions find the flow; the fold by a fixed odd constant spreads the sum
+/// over every bit (the index uses the low ones).
+inline uint64_t FlowHash(uint64_t endpoint_a, uint64_t endpoint_b) {
+  return hash_internal::Fold(endpoint_a + endpoint_b, 0x9fb21c651e98df25ULL);
+}
 
 }  // namespace portscope::detect
 

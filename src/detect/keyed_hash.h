@@ -99,11 +99,13 @@ inline uint64_t Mix64(uint64_t x) {
 }
 
 /// The hash of an endpoint (address, port, protocol) from the keyed hash of
-/// its address. The port and protocol enter through a bijective mix of a
-/// value that is already secret, so choosing ports does not let a sender aim
-/// at buckets; it saves a keyed hash per endpoint.
+/// its address: the address hash XORed with a constant per (port, protocol)
+/// (Fibonacci hashing spreads them over the high bits). Two ports of one host
+/// never share the top 32 bits (the contact ring's target tags); the result
+/// stays as secret as the address hash, and FlowHash mixes it. No second
+/// keyed hash per endpoint.
 inline uint64_t EndpointHash(uint64_t address_hash, uint16_t port, uint8_t proto) {
-  return Mix64(address_hash + ((uint64_t{port} << 8 | proto) + 1) * 0x9e3779b97f4a7c15ULL);
+  return address_hash ^ ((uint64_t{port} << 8 | proto) + 1) * 0x9e3779b97f4a7c15ULL;
 }
 
 /// IpAddress predicates inline (ip_address.cc's are out of line, and these

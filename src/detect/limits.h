@@ -10,7 +10,7 @@
 //
 // Each number says what it means, what it costs in memory, and how it moves
 // false positives (FP) and false negatives (FN). With every default the
-// engine holds 71 MB, all allocated at construction (Engine::memory_bytes).
+// engine holds 73 MB, all allocated at construction (Engine::memory_bytes).
 #ifndef PORTSCOPE_DETECT_LIMITS_H_
 #define PORTSCOPE_DETECT_LIMITS_H_
 
@@ -25,8 +25,8 @@ inline constexpr uint64_t kHourUs = 60 * kMinuteUs;
 // ---------------------------------------------------------------------------
 // Tables (run-time capacities)
 
-/// Sources (remote addresses) tracked at once. Memory: 544 bytes each (512
-/// of state, 32 of index), 34 MB at the default. When full, the least
+/// Sources (remote addresses) tracked at once. Memory: 552 bytes each (512
+/// of state, 32 of index, 8 of age ring), 36 MB at the default. When full, the least
 /// recently active source without a running scan is evicted (counted); a
 /// flood of spoofed sources can push a slow scanner out (FN), never cause an
 /// alert.
@@ -34,7 +34,8 @@ inline constexpr uint32_t kDefaultMaxSources = 65'536;
 inline constexpr uint32_t kMaxMaxSources = (1u << 24) - 1;
 
 /// Connection attempts and connections followed at once, to pair answers with
-/// the packets they answer. Memory: 96 bytes each, 24 MB at the default.
+/// the packets they answer. Memory: 104 bytes each (64 of state, 32 of
+/// index, 8 of age ring), 27 MB at the default.
 /// When full the oldest entry is evicted: an evicted attempt counts as
 /// unanswered (a smaller table shortens the answer timeout under load: FP for
 /// slow-answering services), an evicted connection is simply forgotten.

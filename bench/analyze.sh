@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Scan detection throughput (issue 4). Builds (Release), writes synthetic
+# captures with build/src/packet/make_scan_capture (tools/make_scan_capture.cc:
+# a monitored /16 with web and DNS clients, background SYN knockers and port
+# scanners of every kind, both directions, from 100,000 sources), then reports:
+#   1. decode + detect throughput from memory on one core:
+#      pipeline_perftest on a 10,000,000-frame capture (snap length 96, as a
+#      header-only sensor keeps), the median of 5 runs; the same with reading
+#      and decoding on a second thread; and engine_perftest's scenarios;
+#   2. `portscope analyze BIG` against `cat BIG > /dev/null` on a ~1 GB capture
+#      (full frames), both timed by hyperfine in the same run, page cache warm;
+#   3. analyze's peak RSS on a 256 MB and the 1 GB capture (it should not grow).
+# Generated files go to a temporary directory, removed on exit.
+# Usage: bench/analyze.sh [runs]   (default 5; hyperfine and perftest runs)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+runs=${1:-5}
+PORTSCOPE_SETUP_BENCH=1 "$root/scripts/setup"
+"$root/scripts/run" --version >/dev/null
+build="$root/build"
+cmake --build "$build" --target pipeline_perftest engine_perftest make_scan_capture >>"$build/build.log" 2>&1 || {
+  tail -30 "$build/build.log" >&2
+  exit 1
+}
+bin="$build/portscope"
+gen="$build/src/packet/make_scan_capture"
+work=$(mktemp -d "${TMPDIR:-/tmp}/portscope-analyze-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)  load: $(cut -d' ' -f1-3 /proc/loadavg)  runs: $runs"
+
+echo
+echo "== 1. decode + detect from memory"
+"$gen" --out "$work/probes.pcap" --packets 10000000 --sources 100000 --snaplen 96 2>&1 | sed 's/^/capture: /'
+"$build/src/detect/pipeline_perftest" "$work/probes.pcap" --runs "$runs" | grep -E '^(file|mode|median)'
+"$build/src/detect/pipeline_perftest" "$work/probes.pcap" --runs "$runs" --threaded 1 | grep -E '^(mode|median)'
+"$build/src/detect/pipeline_perftest" "$work/probes.pcap" --runs "$runs" --decode-only 1 | grep -E '^(mode|median)'
+rm -f "$work/probes.pcap"
+for scenario in "" "--scanners 10" "--scanners 0" "--single 1"; do
+  rates=()
+  for _ in $(seq "$runs"); do
+    # shellcheck disable=SC2086  # the scenario is several words
+    rates+=("$("$build/src/detect/engine_perftest" $scenario | awk '/^throughput/ {print $2}')")
+  done
+  median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+  printf "engine_perftest %-14s median %s M probes/s of thread CPU time (%s)\n" "${scenario:-(default)}" "$median" \
+    "${rates[*]}"
+done
+
+echo
+echo "== 2. analyze vs cat, 1 GB"
+"$gen" --out "$work/big.pcap" --bytes 1G 2>&1 | sed 's/^/capture: /'
+cat "$work/big.pcap" >/dev/null  # warm the page cache
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/h.json" \
+  "cat $work/big.pcap" "$bin analyze $work/big.pcap" >/dev/null
+python3 - "$work/h.json" <<'EOF'
+import json, sys
+cat, analyze = json.load(open(sys.argv[1]))["results"]
+def line(name, r):
+    print(f"{name:<22} median {r['median']:.3f} s  (mean {r['mean']:.3f} s, user {r['user']:.3f} s, system {r['system']:.3f} s)")
+line("cat BIG > /dev/null", cat)
+line("portscope analyze BIG", analyze)
+print(f"ratio analyze/cat      {analyze['median'] / cat['median']:.2f} (target <= 3)")
+EOF
+
+echo
+echo "== 3. peak RSS of analyze"
+"$gen" --out "$work/quarter.pcap" --bytes 256M 2>&1 | sed 's/^/capture: /'
+for f in quarter big; do
+  size=$(stat -c %s "$work/$f.pcap")
+  rss=$( { /usr/bin/time -f %M "$bin" analyze "$work/$f.pcap" >/dev/null; } 2>&1 | tail -1)
+  printf "%4d MB capture: peak RSS %.1f MiB\n" $((size / 1000000)) "$(echo "$rss / 1024" | bc -l)"
+done
