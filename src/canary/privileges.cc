@@ -32,18 +32,24 @@ Status DropPrivileges(const DropTo& to) {
     return Status::InvalidArgument("no such user '" + EscapeForTerminal(to.user) + "' to drop privileges to");
   }
   if (uid == 0) return Status::InvalidArgument("refusing to 'drop' privileges to root");
-  if (to.keep_net_raw && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Status::PosixError("PR_SET_KEEPCAPS", errno);
+  bool keep = to.keep_net_raw || to.keep_net_admin;
+  if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Status::PosixError("PR_SET_KEEPCAPS", errno);
   if (setgroups(0, nullptr) != 0) return Status::PosixError("setgroups", errno);
   if (setresgid(gid, gid, gid) != 0) return Status::PosixError("setresgid", errno);
   if (setresuid(uid, uid, uid) != 0) return Status::PosixError("setresuid", errno);
   // After setuid the permitted set is empty, or kept whole with KEEPCAPS:
-  // reduce it to CAP_NET_RAW (or nothing) explicitly.
+  // reduce it to what is kept (or nothing) explicitly.
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  if (to.keep_net_raw) {
-    data[0].permitted = data[0].effective = 1u << CAP_NET_RAW;
+  if (to.keep_net_raw) data[0].permitted = data[0].effective = 1u << CAP_NET_RAW;
+  if (to.keep_net_admin) {
+    data[0].permitted |= 1u << CAP_NET_ADMIN;
+    data[0].effective |= 1u << CAP_NET_ADMIN;
+    data[0].inheritable = 1u << CAP_NET_ADMIN;  // ambient needs it permitted and inheritable
   }
   if (syscall(SYS_capset, &header, data) != 0) return Status::PosixError("capset", errno);
+  if (to.keep_net_admin && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) != 0)
+    return Status::PosixError("raising CAP_NET_ADMIN into the ambient set (for nft)", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Status::PosixError("PR_SET_NO_NEW_PRIVS", errno);
   if (setuid(0) == 0) return Status::IoError("privileges were not dropped: setuid(0) still works");
   return Status::Ok();
