@@ -23,6 +23,7 @@
 #include <fstream>
 #include <thread>
 
+#include "notify/test_receiver.h"
 #include "run_binary.h"
 #include "store/database.h"
 #include "store/json_lines.h"
@@ -485,6 +486,115 @@ TEST_F(CanaryNetns, FirstProbeIsAnEventAtOnceAndATalkerGetsZeroBytes) {
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_FALSE(Has(table.out, "\x1b[2J"));  // no raw escape reaches the terminal
   EXPECT_TRUE(Has(table.out, "GET /\\x1b[2J<script>alert(1)</script> HTTP/1.0\\x0d\\x0a")) << table.out;
+}
+
+// ---------------------------------------------------------------------------
+// --webhook and --block (the webhook runs in portscope-canary-notify, which
+// portscope execs): real nmap connect scans of the canary on loopback, from
+// two source addresses; the receiver is an httplib server on 127.0.0.1 that
+// the test starts.
+
+TEST(CanaryCli, WebhookAndBlockFlagsAreChecked) {
+  const std::string port = std::to_string(FreePort());
+  auto check = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"canary", "--ports", port, "--bind", "127.0.0.1", "--check-config"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunPortscope(args);
+  };
+  auto r = check({"--webhook", "ftp://example.com/x"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Has(r.err, "bad webhook URL")) << r.err;
+  r = check({"--webhook", "http://127.0.0.1:9/hook", "--webhook-template", "email"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Has(r.err, "not one of generic, slack, teams")) << r.err;
+  r = check({"--webhook", "https://hooks.example.com/services/SECRET", "--webhook-template", "slack"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "webhook https://hooks.example.com:443/… (slack, at most 10/min)")) << r.out;
+  EXPECT_FALSE(Has(r.out + r.err, "SECRET"));  // the URL's secret path is never shown
+  r = check({"--allow", "10.0.0.0/8"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = check({"--block", "--allow", "10.0.0.0/33"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  if (geteuid() == 0) {
+    r = check({"--block", "--block-timeout", "600", "--allow", "10.0.0.0/8,192.0.2.1"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(Has(r.out, "blocking scanners for 600 s (2 allowed)")) << r.out;
+  }
+}
+
+class CanaryWebhook : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (nmap -S from a second loopback address); CI runs it as root";
+    if (std::system("command -v nmap >/dev/null 2>&1") != 0) GTEST_SKIP() << "needs nmap (scripts/setup installs it)";
+    for (int i = 0; i < 4; ++i) ports_ += (i ? "," : "") + std::to_string(FreePort());
+  }
+  // A connect scan of the watched ports from `source` (a 127.x address).
+  int Scan(const std::string& source) {
+    return std::system(("timeout 60 nmap -sT -Pn -n --max-retries 1 -S " + source + " -e lo -p " + ports_ +
+                        " 127.0.0.1 >/dev/null 2>&1").c_str());
+  }
+  std::vector<std::string> Args(const std::string& dir, int receiver_port) {
+    return {"--ports", ports_, "--bind", "127.0.0.1", "--db", dir + "/c.db", "--webhook",
+            "http://127.0.0.1:" + std::to_string(receiver_port) + "/hook"};
+  }
+  static std::vector<json> From(const std::vector<nlohmann::json>& got, const std::string& source) {
+    std::vector<json> out;
+    for (const auto& j : got)
+      if (j.is_object() && j["source"]["ip"] == source) out.push_back(j);
+    return out;
+  }
+  std::string ports_;
+};
+
+TEST_F(CanaryWebhook, OneNotificationPerScanAndAtMostOneUpdate) {
+  notify::TestReceiver rx;
+  ASSERT_TRUE(rx.ok());
+  std::string dir = CanaryDir("canary-webhook");
+  Canary c(Args(dir, rx.port()), dir);
+  ASSERT_TRUE(c.WaitReady()) << c.err();
+  ASSERT_EQ(Scan("127.0.0.1"), 0);
+  ASSERT_TRUE(rx.WaitFor(1, std::chrono::seconds(10))) << c.err();
+  ASSERT_EQ(Scan("127.0.0.2"), 0);  // a second scanner: its own notification
+  ASSERT_TRUE(rx.WaitFor(2, std::chrono::seconds(10))) << c.err();
+  ASSERT_EQ(Scan("127.0.0.1"), 0);  // the same scan goes on: nothing new
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(rx.bodies().size(), 2u);
+  c.Signal(SIGTERM);  // the scans end: at most one update each
+  EXPECT_EQ(c.Wait(), 0) << c.err();
+  auto got = rx.json();
+  for (const char* source : {"127.0.0.1", "127.0.0.2"}) {
+    auto mine = From(got, source);
+    ASSERT_GE(mine.size(), 1u) << source;
+    ASSERT_LE(mine.size(), 2u) << source;
+    EXPECT_EQ(mine[0]["event"]["action"], "port-scan-started");
+    EXPECT_EQ(mine[0]["portscope"]["scan"]["kind"], "connect");
+    if (mine.size() == 2) {
+      EXPECT_EQ(mine[1]["event"]["action"], "port-scan-ended");
+    }
+  }
+  EXPECT_TRUE(Has(c.err(), "--webhook: ")) << c.err();  // the counters at exit
+}
+
+TEST_F(CanaryWebhook, ReceiverDownTheCanaryRecordsAndDeliversOnceItIsBack) {
+  const int port = FreePort();
+  std::string dir = CanaryDir("canary-webhook-down");
+  Canary c(Args(dir, port), dir);
+  ASSERT_TRUE(c.WaitReady()) << c.err();
+  ASSERT_EQ(Scan("127.0.0.3"), 0);
+  // Down: the canary records as ever.
+  EXPECT_TRUE(WaitFor([&] { return Query("alerts", dir + "/c.db").size() >= 1; })) << c.err();
+  EXPECT_GE(Query("events", dir + "/c.db").size(), 4u);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a few failed attempts
+  notify::TestReceiver rx(port);
+  ASSERT_TRUE(rx.ok()) << "port " << port << " was taken meanwhile";
+  ASSERT_TRUE(rx.WaitFor(1, std::chrono::seconds(15))) << c.err();
+  auto mine = From(rx.json(), "127.0.0.3");
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0]["event"]["action"], "port-scan-started");
+  c.Signal(SIGTERM);
+  EXPECT_EQ(c.Wait(), 0) << c.err();
+  EXPECT_LE(From(rx.json(), "127.0.0.3").size(), 2u);
 }
 
 }  // namespace

@@ -6,14 +6,19 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "base/cidr.h"
 #include "base/text.h"
+#include "canary/blocker.h"
 #include "canary/daemon.h"
+#include "canary/nft.h"
 #include "canary/port_choice.h"
 #include "canary/privileges.h"
 #include "cli/port_spec.h"
@@ -29,6 +34,8 @@
 
 namespace portscope::cli {
 namespace {
+
+WebhookFactory g_webhook_factory = nullptr;
 
 bool Given(const CanaryOptions& o, const char* flag) { return o.app && o.app->count(flag) > 0; }
 
@@ -71,25 +78,36 @@ Result<Settings> LoadSettings(const CanaryOptions& o) {
   if (Given(o, "--user")) c.user = f.user;
   if (Given(o, "--sensor")) c.sensor = f.sensor;
   if (Given(o, "--quiet")) c.quiet = f.quiet;
-  if (Given(o, "--ignore")) {
-    c.ignore.clear();
-    for (const auto& arg : o.ignore_args)
-      for (auto item : Split(arg, ',')) c.ignore.emplace_back(Trim(item));
-  }
+  if (Given(o, "--webhook")) c.webhook = f.webhook;
+  if (Given(o, "--webhook-template")) c.webhook_template = f.webhook_template;
+  if (Given(o, "--webhook-rate")) c.webhook_rate = f.webhook_rate;
+  if (Given(o, "--webhook-ca")) c.webhook_ca = f.webhook_ca;
+  if (Given(o, "--block")) c.block = f.block;
+  if (Given(o, "--block-timeout")) c.block_timeout = f.block_timeout;
+  auto lists = [&](const char* flag, const std::vector<std::string>& args, std::vector<std::string>* out) {
+    if (!Given(o, flag)) return;
+    out->clear();
+    for (const auto& arg : args)
+      for (auto item : Split(arg, ',')) out->emplace_back(Trim(item));
+  };
+  lists("--ignore", o.ignore_args, &c.ignore);
+  lists("--allow", o.allow_args, &c.allow);
   return s;
 }
 
-Result<std::vector<Cidr>> ParseIgnore(const std::vector<std::string>& items) {
+// --ignore and --allow: addresses and CIDR blocks.
+Result<std::vector<Cidr>> ParseCidrs(const char* flag, const std::vector<std::string>& items) {
   std::vector<Cidr> out;
   for (const auto& item : items) {
     auto c = Cidr::Parse(Trim(item));
     if (!c)
-      return Status::InvalidArgument("--ignore: '" + EscapeForTerminal(item) +
+      return Status::InvalidArgument(std::string(flag) + ": '" + EscapeForTerminal(item) +
                                      "' is not an address or a CIDR block (e.g. 192.0.2.7, 10.0.0.0/8, 2001:db8::/32)");
     out.push_back(*c);
   }
   return out;
 }
+Result<std::vector<Cidr>> ParseIgnore(const std::vector<std::string>& items) { return ParseCidrs("--ignore", items); }
 
 // Whether a listening socket would conflict with binding `bind` (unset: every
 // address) on its port.
@@ -155,6 +173,7 @@ struct Plan {
   Settings settings;
   canary::ListenerOptions listener;
   std::vector<Cidr> ignore;
+  std::vector<Cidr> allow;
   std::string db;
   std::string user;  // "" when not root (nothing to drop)
 };
@@ -205,6 +224,13 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
   auto ignore = ParseIgnore(c.ignore);
   if (!ignore.ok()) return ignore.status();
   p.ignore = std::move(*ignore);
+  auto allow = ParseCidrs("--allow", c.allow);
+  if (!allow.ok()) return allow.status();
+  p.allow = std::move(*allow);
+  if (c.block && geteuid() != 0) return Status::InvalidArgument("--block needs root (nft, CAP_NET_ADMIN)");
+  if (c.block && (c.block_timeout == 0 || c.block_timeout > 86400 * 365))
+    return Status::InvalidArgument("--block-timeout: use 1 to 31536000 seconds");
+  if (!c.block && !c.allow.empty()) return Status::InvalidArgument("--allow lists sources --block never blocks: give --block too");
   // Every bound port is watched: one probe is an alert.
   detect::Config& d = p.settings.detect;
   d.watched_tcp_ports.insert(d.watched_tcp_ports.end(), p.listener.tcp_ports.begin(), p.listener.tcp_ports.end());
@@ -214,6 +240,35 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
   if (geteuid() == 0) p.user = c.user.empty() ? canary::DefaultUnprivilegedUser() : c.user;
   if (Status s = CheckHeld(p.listener, *snap); !s.ok()) return s;
   return p;
+}
+
+// Removes portscope's nftables table when RunCanary returns, however it returns.
+struct BlockTable {
+  BlockTable() = default;
+  BlockTable(const BlockTable&) = delete;
+  ~BlockTable() {
+    if (Status s = canary::RemoveTable(); !s.ok()) Note("--block: " + s.message());
+  }
+};
+
+// Runs portscope-canary-notify with this process's arguments (same PID).
+int ExecNotifyHelper() {
+  const std::string helper = FindHelper("portscope-canary-notify");
+  if (helper.empty())
+    return Fail(kExitIo, "--webhook needs portscope-canary-notify installed beside portscope (build target portscope-canary-notify)");
+  std::string cmdline;
+  if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) cmdline.append(buf, n);
+    std::fclose(f);
+  }
+  std::vector<std::string> args = {helper};
+  for (auto arg : Split(cmdline, '\0')) args.emplace_back(arg);
+  if (args.size() < 2) return Fail(kExitIo, "cannot read this process's arguments from /proc/self/cmdline");
+  args.erase(args.begin() + 1);  // our own argv[0]
+  if (!cmdline.empty() && cmdline.back() == '\0' && args.size() > 1 && args.back().empty()) args.pop_back();
+  return ExecHelper(std::move(args));
 }
 
 bool Has(const std::string& s, std::string_view needle) { return s.find(needle) != std::string::npos; }
@@ -249,6 +304,16 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
                 "sources recorded but never alerted on: addresses and CIDR blocks, comma-separated, repeatable");
   c->add_option("--user", f.user, "user to run as after binding (default as root: nobody)");
   c->add_option("--sensor", f.sensor, "this canary's name in events and alerts (default: the hostname)");
+  c->add_option("--webhook", f.webhook, "POST a JSON notification per scan (start, and end) to this http(s) URL");
+  c->add_option("--webhook-template", f.webhook_template,
+                "body: generic (the schema of `portscope alerts --json`), slack or teams (default generic)");
+  c->add_option("--webhook-rate", f.webhook_rate,
+                "notifications per minute at most; past it one digest of what was held (default 10, 0: no cap)");
+  c->add_option("--webhook-ca", f.webhook_ca, "PEM file of the CAs that verify an https receiver (default: the system's)");
+  c->add_flag("--block", f.block, "add scanning sources to an nftables set that drops their packets (root; off by default)");
+  c->add_option("--block-timeout", f.block_timeout, "how long a block lasts, seconds (default 3600)");
+  c->add_option("--allow", o->allow_args,
+                "sources --block never blocks: addresses and CIDR blocks, comma-separated, repeatable");
   c->add_option("--config", o->config_file, "TOML file: [canary] takes every flag above, [detect] the thresholds");
   c->add_flag("--check-config", o->check_config, "check the config and flags, print what would be watched, exit");
   c->add_flag("--quiet", f.quiet, "no start-up line and no alert lines on stderr (errors still)");
@@ -284,8 +349,18 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   const std::string summary = fmt::format("{} tcp ({}) and {} udp ({}) on {}; db {}", plan->listener.tcp_ports.size(),
                                           list(plan->listener.tcp_ports), plan->listener.udp_ports.size(),
                                           list(plan->listener.udp_ports), where, plan->db);
+  if (!c.webhook.empty() && !g_webhook_factory) return ExecNotifyHelper();
+  WebhookSettings ws{c.webhook, c.webhook_template, c.webhook_rate, c.webhook_ca};
+  std::string extras;
+  if (!c.webhook.empty()) {
+    auto checked = g_webhook_factory(ws, true);
+    if (!checked.ok()) return Exit(checked.status());
+    extras += "; webhook " + checked->description;
+  }
+  if (c.block)
+    extras += fmt::format("; blocking scanners for {} s ({} allowed)", c.block_timeout, plan->allow.size());
   if (o.check_config) {
-    std::printf("config ok: would watch %s%s\n", summary.c_str(),
+    std::printf("config ok: would watch %s%s%s\n", summary.c_str(), extras.c_str(),
                 plan->user.empty() ? "" : (", running as " + plan->user).c_str());
     return kExitOk;
   }
@@ -359,16 +434,63 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   StderrAlerts stderr_alerts;
   if (!c.quiet) (*daemon)->AddAlertListener(&stderr_alerts);
 
+  // --block: portscope's nftables table with the block sets, made as root
+  // (a leftover from a crash goes first) and removed at exit.
+  std::optional<BlockTable> block_table;
+  if (c.block) {
+    canary::NftRules rules;
+    rules.block_sets = true;
+    for (const Cidr& a : plan->allow)
+      if (a.first() == a.last()) rules.allow.push_back(a.first());  // blocks are never in the set anyway
+    if (auto leftover = canary::RemoveLeftoverTable(); !leftover.ok()) return Exit(leftover.status());
+    if (Status s = canary::InstallTable(rules); !s.ok()) return Fail(kExitIo, "--block: " + s.message());
+    block_table.emplace();
+  }
+
   if (!plan->user.empty()) {
     if (Status s = canary::GiveToUser(owned_paths, plan->user); !s.ok()) return Exit(s);
-    if (Status s = canary::DropPrivileges(canary::DropTo{plan->user, false}); !s.ok()) return Exit(s);
+    // --block keeps CAP_NET_ADMIN: nft runs after the drop.
+    if (Status s = canary::DropPrivileges(canary::DropTo{plan->user, false, c.block}); !s.ok()) return Exit(s);
+  }
+  // Listeners with threads start after the drop: a thread keeps the
+  // capabilities it started with.
+  std::unique_ptr<canary::Blocker> blocker;
+  if (c.block) {
+    canary::BlockOptions bo;
+    bo.timeout_s = c.block_timeout;
+    bo.allow = plan->allow;
+    bo.ignore = plan->ignore;
+    blocker = std::make_unique<canary::Blocker>(bo);
+    (*daemon)->AddAlertListener(blocker.get());
+  }
+  WebhookListener webhook;
+  if (!c.webhook.empty()) {
+    auto made = g_webhook_factory(ws, false);
+    if (!made.ok()) return Exit(made.status());
+    webhook = std::move(*made);
+    (*daemon)->AddAlertListener(webhook.listener.get());
   }
   if (!c.quiet)
-    std::fprintf(stderr, "portscope: canary watching %s%s; pid %d\n", summary.c_str(),
+    std::fprintf(stderr, "portscope: canary watching %s%s%s; pid %d\n", summary.c_str(), extras.c_str(),
                  plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()));
   Status run = (*daemon)->Run();
+  daemon->reset();  // no alert comes after this: the listeners may go
+  if (!c.quiet && blocker) {
+    auto b = blocker->stats();
+    Note(fmt::format("--block: {} sources blocked, {} failed{}, {} allowlisted, {} dropped (queue full)", b.blocked,
+                     b.failed, b.last_error.empty() ? "" : " (" + b.last_error + ")", b.skipped_allowed,
+                     b.dropped_queue_full));
+  }
+  blocker.reset();
+  if (webhook.finish) {
+    std::string line = webhook.finish();  // delivers what it still can (a bounded wait)
+    if (!c.quiet) Note(line);
+  }
+  webhook.listener.reset();
   if (!run.ok()) return Fail(kExitIo, run.message());
   return kExitOk;
 }
+
+void SetWebhookFactory(WebhookFactory f) { g_webhook_factory = f; }
 
 }  // namespace portscope::cli

@@ -1,10 +1,15 @@
 #include "cli/common.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include "base/text.h"
 
 namespace portscope::cli {
 
@@ -30,6 +35,26 @@ void Common::Add(CLI::App* app) {
   app->add_flag("--json", json, "Print JSON (schema: docs/json.md)");
   app->add_option("--color", color, "Colour: auto (on a terminal, unless NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+std::string FindHelper(const std::string& name) {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  std::string dir(self, static_cast<size_t>(n));
+  dir.erase(dir.rfind('/'));
+  for (const std::string& candidate : {dir + "/" + name, dir + "/../libexec/portscope/" + name})
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  return "";
+}
+
+int ExecHelper(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  execv(args[0].c_str(), argv.data());
+  return Fail(kExitIo, "cannot run " + EscapeForTerminal(args[0]) + ": " + std::strerror(errno));
 }
 
 }  // namespace portscope::cli

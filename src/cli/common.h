@@ -3,6 +3,7 @@
 #define PORTSCOPE_CLI_COMMON_H_
 
 #include <string>
+#include <vector>
 
 #include "cli/output.h"
 
@@ -23,6 +24,12 @@ int Fail(int code, const std::string& message);
 void Print(const std::string& s);
 /// Prints "portscope: note: MESSAGE" on stderr.
 void Note(const std::string& message);
+
+/// A helper binary (portscope-serve, portscope-canary-notify) beside this
+/// one, or in ../libexec/portscope/ (an installed layout); "" when neither exists.
+std::string FindHelper(const std::string& name);
+/// Execs args[0] with `args` (same PID); returns only on failure, as Fail(kExitIo).
+int ExecHelper(std::vector<std::string> args);
 
 /// --json and --color, which every command takes.
 struct Common {

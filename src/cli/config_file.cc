@@ -175,6 +175,13 @@ Status ReadCanarySection(const toml::table& root, const std::string& origin, Can
     else if (key == "user") s = r.String(&c->user);
     else if (key == "sensor") s = r.String(&c->sensor);
     else if (key == "quiet") s = r.Bool(&c->quiet);
+    else if (key == "webhook") s = r.String(&c->webhook);
+    else if (key == "webhook_template") s = r.String(&c->webhook_template);
+    else if (key == "webhook_rate") s = r.Count(&c->webhook_rate, 100000);
+    else if (key == "webhook_ca") s = r.String(&c->webhook_ca);
+    else if (key == "block") s = r.Bool(&c->block);
+    else if (key == "block_timeout") s = r.Count(&c->block_timeout, 86400 * 365);
+    else if (key == "allow") s = r.Strings(&c->allow);
     else s = r.Bad("unknown key");
     if (!s.ok()) return s;
   }

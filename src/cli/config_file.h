@@ -15,6 +15,9 @@
 //   json = "/var/log/portscope/canary.json"   syslog = false   syslog_to = "/dev/log"
 //   read_bytes = 256        read_ms = 2000    max_open = 4096
 //   ignore = ["10.0.0.0/8"] user = "nobody"   sensor = "dmz-1"   quiet = false
+//   webhook = "https://hooks.slack.com/services/..."   webhook_template = "slack"
+//   webhook_rate = 10       webhook_ca = ""
+//   block = false           block_timeout = 3600   allow = ["192.0.2.10", "10.1.0.0/16"]
 #ifndef PORTSCOPE_CLI_CONFIG_FILE_H_
 #define PORTSCOPE_CLI_CONFIG_FILE_H_
 
@@ -56,6 +59,13 @@ struct CanarySettings {
   std::string user;
   std::string sensor;
   bool quiet = false;
+  std::string webhook;                      // URL; "" for none
+  std::string webhook_template = "generic"; // generic, slack, teams
+  uint32_t webhook_rate = 10;               // notifications per minute, 0 for no cap
+  std::string webhook_ca;                   // PEM CA file for an https receiver
+  bool block = false;
+  uint32_t block_timeout = 3600;            // seconds
+  std::vector<std::string> allow;           // never blocked: addresses and CIDR blocks
 };
 
 /// Reads [detect] and [canary] from `path` (fields not named keep their

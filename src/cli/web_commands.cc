@@ -11,23 +11,6 @@
 #include "base/text.h"
 
 namespace portscope::cli {
-namespace {
-
-// portscope-serve beside this binary, or in ../libexec/portscope/ (an
-// installed layout); "" when neither exists.
-std::string FindHelper() {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "";
-  std::string dir(self, static_cast<size_t>(n));
-  dir.erase(dir.rfind('/'));
-  for (const std::string& candidate : {dir + "/portscope-serve", dir + "/../libexec/portscope/portscope-serve"})
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  return "";
-}
-
-}  // namespace
-
 CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   CLI::App* serve = app->add_subcommand("serve", "Serve the port reference site, its JSON API and /metrics");
   serve->add_option("--listen", o->listen,
@@ -45,7 +28,7 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
 }
 
 int RunServe(const ServeOptions& o) {
-  const std::string helper = FindHelper();
+  const std::string helper = FindHelper("portscope-serve");
   if (helper.empty())
     return Fail(kExitIo, "serve needs portscope-serve installed beside portscope (build target portscope-serve)");
   std::vector<std::string> args = {helper, "serve", "--listen", o.listen};
@@ -53,12 +36,7 @@ int RunServe(const ServeOptions& o) {
     args.push_back("--token-file");
     args.push_back(o.token_file);
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  execv(helper.c_str(), argv.data());
-  return Fail(kExitIo, "cannot run " + EscapeForTerminal(helper) + ": " + std::strerror(errno));
+  return ExecHelper(std::move(args));
 }
 
 }  // namespace portscope::cli
