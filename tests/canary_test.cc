@@ -488,6 +488,47 @@ TEST_F(CanaryNetns, FirstProbeIsAnEventAtOnceAndATalkerGetsZeroBytes) {
   EXPECT_TRUE(Has(table.out, "GET /\\x1b[2J<script>alert(1)</script> HTTP/1.0\\x0d\\x0a")) << table.out;
 }
 
+// --block in the namespaces: the real daemon, dropped to nobody, still runs
+// nft; the scanner lands in the block set with its timeout and its packets
+// are dropped, an allowlisted host that scans too never does.
+TEST_F(CanaryNetns, BlockDropsTheScannerButNeverTheAllowlisted) {
+  if (std::system("command -v nft >/dev/null 2>&1") != 0) GTEST_SKIP() << "needs nft (scripts/setup installs nftables)";
+  const std::string vb = "canary" + std::to_string(getpid()) + "b";
+  const std::string in_canary = "ip netns exec " + *ns_canary_ + " ";
+  ASSERT_EQ(std::system(("ip -n " + *ns_scanner_ + " addr add 10.201.0.3/24 dev " + vb).c_str()), 0);
+  std::string dir = CanaryDir("canary-block");
+  {
+    Canary c({"--ports", kPorts, "--db", dir + "/c.db", "--block", "--block-timeout", "120", "--allow", "10.201.0.3"},
+             dir, *ns_canary_);
+    ASSERT_TRUE(c.WaitReady()) << c.err();
+    EXPECT_TRUE(Has(c.err(), "as nobody")) << c.err();
+    const std::string nmap = "nmap -sT -Pn -n --max-retries 1 -p " + std::string(kPorts) + " ";
+    EXPECT_EQ(Scanner(nmap + "-S 10.201.0.3 -e " + vb + " 10.201.0.1"), 0);
+    EXPECT_EQ(Scanner(nmap + "10.201.0.1"), 0);
+    auto set = [&] {
+      std::string out = dir + "/set";
+      (void)!std::system((in_canary + "nft list set inet portscope blocked4 >" + out + " 2>&1").c_str());
+      return Slurp(out);
+    };
+    EXPECT_TRUE(WaitFor([&] { return Has(set(), "10.201.0.2"); })) << set() << c.err();
+    EXPECT_TRUE(Has(set(), "10.201.0.2 timeout 2m")) << set();
+    EXPECT_FALSE(Has(set(), "10.201.0.3")) << set();
+    // The scanner's SYNs are dropped now; the allowlisted host still connects.
+    EXPECT_NE(Scanner("timeout 3 bash -c 'exec 3<>/dev/tcp/10.201.0.1/2244'"), 0);
+    EXPECT_EQ(Scanner("python3 -c \"import socket; s=socket.socket(); s.bind(('10.201.0.3',0)); s.settimeout(3); "
+                      "s.connect(('10.201.0.1',2244))\""),
+              0);
+    EXPECT_EQ(Query("alerts", dir + "/c.db").size(), 2u);  // both alerted: the allowlist only means never blocked
+    c.Signal(SIGTERM);
+    EXPECT_EQ(c.Wait(), 0) << c.err();
+    EXPECT_TRUE(Has(c.err(), "--block: 1 sources blocked, 0 failed, 1 allowlisted")) << c.err();
+  }
+  std::string tables = dir + "/tables";
+  (void)!std::system((in_canary + "nft list tables >" + tables + " 2>&1").c_str());
+  EXPECT_FALSE(Has(Slurp(tables), "portscope")) << Slurp(tables);  // removed at exit
+  (void)!std::system(("ip -n " + *ns_scanner_ + " addr del 10.201.0.3/24 dev " + vb).c_str());
+}
+
 // ---------------------------------------------------------------------------
 // --webhook and --block (the webhook runs in portscope-canary-notify, which
 // portscope execs): real nmap connect scans of the canary on loopback, from
