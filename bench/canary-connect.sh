@@ -137,7 +137,10 @@ sleep 1  # let its syslog lines drain
 o1=$(overflows "$NS_SENTRY")
 c1=$(cpu_s "$spid")
 hwm=$(hwm_kib "$spid")
+# PortSentry can sit in syslog() on a full /dev/log queue and miss SIGTERM.
 kill -TERM "$spid"
+for _ in $(seq 20); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$spid" 2>/dev/null || true
 kill -TERM "$(cat "$WORK/syslog.pid")"
 for _ in $(seq 50); do [[ -s "$WORK/alerts" ]] && break; sleep 0.1; done
 est=$(field ok "$sum")
