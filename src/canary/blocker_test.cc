@@ -218,6 +218,14 @@ TEST(Blocker, DropsTheScannerButNeverTheAllowlistInANamespace) {
   });
   EXPECT_NE(set.find("10.231.0.2 timeout 5m expires"), std::string::npos) << set;
   EXPECT_EQ(set.find("10.231.0.3"), std::string::npos) << set;
+  // Blocking again renews the timeout (nft's `add element` alone would not).
+  set = InNetns(ns.canary(), [] {
+    std::string out;
+    if (Status s = BlockSource(*IpAddress::Parse("10.231.0.2"), 900); !s.ok()) return s.message();
+    (void)RunNft({"list", "set", "inet", kNftTable, "blocked4"}, &out);
+    return out;
+  });
+  EXPECT_NE(set.find("10.231.0.2 timeout 15m expires"), std::string::npos) << set;
 
   // After: the blocked source's SYNs are dropped, the allowlisted one's are not.
   EXPECT_FALSE(InNetns(ns.scanner(), [&] { return Connects("10.231.0.2", port); }));

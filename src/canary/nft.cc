@@ -108,8 +108,15 @@ Status InstallTable(const NftRules& rules) {
 }
 
 Status BlockSource(const IpAddress& source, uint32_t timeout_s) {
-  return RunNft({"add", "element", "inet", kNftTable, source.is_v4() ? "blocked4" : "blocked6", "{",
-                 source.ToString(), "timeout", std::to_string(timeout_s) + "s", "}"});
+  // `add element` leaves the timeout of an element already in the set as it
+  // was, so a source blocked again would be let go at the first timeout.
+  // One nft transaction (atomic: no moment unblocked) makes sure it is there,
+  // deletes it and adds it back with a fresh timeout.
+  const std::string set = source.is_v4() ? "blocked4" : "blocked6", addr = source.ToString();
+  const std::string timeout = std::to_string(timeout_s) + "s";
+  return RunNft({"add", "element", "inet", kNftTable, set, "{", addr, "timeout", timeout, "}", ";",
+                 "delete", "element", "inet", kNftTable, set, "{", addr, "}", ";",
+                 "add", "element", "inet", kNftTable, set, "{", addr, "timeout", timeout, "}"});
 }
 
 Status RemoveTable() { return RunNft({"delete", "table", "inet", kNftTable}); }

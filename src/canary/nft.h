@@ -34,7 +34,8 @@ struct NftRules {
 Result<bool> RemoveLeftoverTable();
 /// Creates the table. REQUIRES: no table of that name (RemoveLeftoverTable first).
 Status InstallTable(const NftRules& rules);
-/// Adds `source` to the block set for `timeout_s` seconds. REQUIRES: block_sets.
+/// Adds `source` to the block set for `timeout_s` seconds from now (an
+/// element already there gets the fresh timeout). REQUIRES: block_sets.
 Status BlockSource(const IpAddress& source, uint32_t timeout_s);
 Status RemoveTable();
 
