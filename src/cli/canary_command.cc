@@ -325,9 +325,15 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
       "Signals: SIGTERM/SIGINT write what is queued and exit 0. SIGHUP reopens the --json file (after\n"
       "logrotate) and reloads the config file's [detect] thresholds and [canary] ignore list (flags\n"
       "given on the command line keep their values); ports, bind, read limits, db and user need a restart.\n\n"
+      "--webhook: one notification per scan when it starts and at most one when it ends, at most\n"
+      "--webhook-rate per minute (the rest in one digest), retried while the receiver is down.\n"
+      "--block: adds scanners to an nftables set (table inet portscope) that drops them for\n"
+      "--block-timeout seconds; --allow and --ignore sources are never blocked.\n\n"
       "Examples:\n"
       "  portscope canary --ports 2202,2244,40000-40010\n"
       "  portscope canary --unassigned 20 --seed 7 --json /var/log/portscope/canary.json\n"
+      "  portscope canary --ports 2244 --webhook https://hooks.slack.com/services/... --webhook-template slack\n"
+      "  portscope canary --ports 2244 --block --allow 192.0.2.10,10.1.0.0/16\n"
       "  portscope canary --config /etc/portscope/canary.toml --check-config");
 }
 
