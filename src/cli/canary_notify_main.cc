@@ -25,6 +25,8 @@ Result<WebhookListener> MakeWebhook(const WebhookSettings& s, bool check_only) {
   o.rate_limit = s.rate_per_minute;
   o.rate_window_ms = 60'000;
   o.ca_file = s.ca_file;
+  // finish() below already waits for the queue at exit; no second wait.
+  o.drain_ms = 0;
   if (Status st = notify::ValidateWebhookOptions(o); !st.ok()) return st;
   WebhookListener w;
   w.description = fmt::format("{} ({}, {})", notify::WebhookUrl::Parse(o.url)->Redacted(), s.template_name,

@@ -31,7 +31,7 @@ Outcome Post(httplib::Client& client, const std::string& path, const std::string
   httplib::Headers headers = {{"User-Agent", "portscope/" PORTSCOPE_VERSION}};
   auto res = client.Post(path, headers, body, "application/json");
   if (!res) {
-    *error = httplib::to_string(res.error());
+    *error = "no answer: " + httplib::to_string(res.error());  // "Connection", "Read", "SSLServerVerification", ...
     // SSLServerVerification (untrusted certificate) stays wrong until someone
     // fixes it, but retrying costs little and keeps what is queued.
     return Outcome::kRetry;
