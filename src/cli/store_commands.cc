@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <cstdio>
 #include <memory>
 

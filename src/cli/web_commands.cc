@@ -3,7 +3,7 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <cerrno>
 #include <cstring>
 #include <vector>

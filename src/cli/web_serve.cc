@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -23,6 +23,7 @@
 namespace portscope::cli {
 
 int ServeMain(int argc, char** argv) {
+  InitIostreams();
   CLI::App app{"portscope-serve: the server behind `portscope serve`", "portscope-serve"};
   ServeOptions o;
   AddServeCommand(&app, &o);
