@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "run_binary.h"
@@ -210,6 +211,46 @@ TEST(CanaryCli, BadInputIsAClearErrorNotACrash) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Has(r.out, "1 tcp (2244) and 4 udp (2244,40000,40001,40002)")) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/c.db"));  // --check-config opens nothing
+}
+
+// The ports between "N tcp (" and ")" of a --check-config line.
+std::vector<std::string> CheckedTcpPorts(const std::string& out) {
+  auto open = out.find("tcp (");
+  auto close = out.find(')', open);
+  std::vector<std::string> ports;
+  if (open == std::string::npos || close == std::string::npos) return ports;
+  std::stringstream ss(out.substr(open + 5, close - open - 5));
+  for (std::string p; std::getline(ss, p, ',');) ports.push_back(p);
+  return ports;
+}
+
+TEST(CanaryCli, UnassignedPortsAreReproducibleAndSkipHeldOnes) {
+  std::string dir = CanaryDir("canary-unassigned");
+  const std::vector<std::string> args = {"canary", "--unassigned", "8", "--seed", "3", "--check-config",
+                                         "--db", dir + "/c.db"};
+  auto a = RunPortscope(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto first = CheckedTcpPorts(a.out);
+  ASSERT_EQ(first.size(), 8u) << a.out;
+  EXPECT_EQ(RunPortscope(args).out, a.out);  // same seed, same ports
+  // Something takes one of them: the next choice leaves it out.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(first[0])));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 1) != 0) {
+    close(fd);
+    GTEST_SKIP() << "port " << first[0] << " is in use here already";
+  }
+  auto b = RunPortscope(args);
+  close(fd);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto second = CheckedTcpPorts(b.out);
+  EXPECT_EQ(second.size(), 8u);
+  EXPECT_EQ(std::find(second.begin(), second.end(), first[0]), second.end()) << b.out;
 }
 
 TEST(CanaryCli, SigtermFlushesWhatIsQueuedAndExitsZero) {
