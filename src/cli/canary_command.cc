@@ -405,7 +405,17 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
                  plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()));
   Status run = (*daemon)->Run();
   if (feed && !c.quiet) {
+    // What a flood cost, in counters that add up: captured probes = probes
+    // handled; events = accepted + dropped; accepted = committed +
+    // summarized (+ lost to a failing sink).
     if (auto st = feed->Stats(); st.ok()) Note(canary::DescribeCaptureStats(interface, *st));
+    const canary::DaemonStats ds = (*daemon)->stats();
+    const store::WriterStats ws = (*daemon)->writer_stats();
+    Note(fmt::format("daemon: {} probes handled, {} alerts; {} events: {} accepted ({} committed, {} summarized, {} "
+                     "lost), {} dropped (queue full); {} alerts dropped; {} budget sources evicted",
+                     ds.packet_probes, ds.alerts, ds.events, ws.counters.events_enqueued, ws.events_committed,
+                     ws.counters.events_summarized, ws.events_lost, ws.counters.events_dropped,
+                     ws.counters.alerts_dropped, ws.counters.sources_evicted));
   }
   if (!run.ok()) return Fail(kExitIo, run.message());
   return kExitOk;
