@@ -66,6 +66,15 @@ packet::Probe Segment(const Observation& o, uint64_t time_us, bool from_prober, 
   return p;
 }
 
+// Every bound port is watched (one probe is an alert), whatever the config
+// says; also the ports the kernel chose for a 0.
+void AddBound(const std::vector<std::pair<registry::Proto, uint16_t>>& bound, detect::Config* c) {
+  for (const auto& [proto, port] : bound) {
+    auto& list = proto == registry::Proto::kTcp ? c->watched_tcp_ports : c->watched_udp_ports;
+    if (std::find(list.begin(), list.end(), port) == list.end()) list.push_back(port);
+  }
+}
+
 void FillBits(std::vector<bool>* bits, const std::vector<uint16_t>& ports) {
   bits->assign(65536, false);
   for (uint16_t p : ports) (*bits)[p] = true;
@@ -81,6 +90,8 @@ Daemon::~Daemon() {
   listener_.reset();
   for (int fd : {epoll_, signal_fd_, timer_fd_, stop_fd_})
     if (fd >= 0) close(fd);
+  // Children started later (tests, --block's nft) must not inherit the mask.
+  if (mask_saved_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonOptions options,
@@ -94,7 +105,8 @@ Status Daemon::Init() {
   // Before any thread exists (the writer's starts in Run), so every thread
   // inherits the mask and the signals reach only the signalfd.
   sigset_t set = HandledSignals();
-  if (int err = pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0) return Status::PosixError("pthread_sigmask", err);
+  if (int err = pthread_sigmask(SIG_BLOCK, &set, &old_mask_); err != 0) return Status::PosixError("pthread_sigmask", err);
+  mask_saved_ = true;
   // A JSON reader that goes away must cost an error, not the process.
   signal(SIGPIPE, SIG_IGN);
 
@@ -120,21 +132,25 @@ Status Daemon::Init() {
     std::random_device rd;
     options_.seed = (uint64_t{rd()} << 32) ^ rd();
   }
-  engine_ = std::make_unique<detect::Engine>(options_.config.detect, options_.seed);
-  FillBits(&watched_tcp_, engine_->config().watched_tcp_ports);
-  FillBits(&watched_udp_, engine_->config().watched_udp_ports);
-
   if (!options_.listener.tcp_ports.empty() || !options_.listener.udp_ports.empty()) {
     auto l = ConnectListener::Open(options_.listener, this);
     if (!l.ok()) return l.status();
     listener_ = std::move(*l);
     if (Status s = AddToEpoll(epoll_, listener_->fd(), kTagListener, "listener"); !s.ok()) return s;
   }
+  NewEngine();
 
   std::vector<store::Sink*> raw;
   for (auto& s : sinks_) raw.push_back(s.get());
   writer_ = std::make_unique<store::Writer>(options_.writer, std::move(raw));
   return Status::Ok();
+}
+
+void Daemon::NewEngine() {
+  if (listener_) AddBound(listener_->bound(), &options_.config.detect);
+  engine_ = std::make_unique<detect::Engine>(options_.config.detect, options_.seed);
+  FillBits(&watched_tcp_, engine_->config().watched_tcp_ports);
+  FillBits(&watched_udp_, engine_->config().watched_udp_ports);
 }
 
 void Daemon::AddAlertListener(AlertListener* listener) { alert_listeners_.push_back(listener); }
@@ -253,15 +269,14 @@ void Daemon::Reload() {
     return;
   }
   options_.config.ignore = std::move(fresh->ignore);
+  if (listener_) AddBound(listener_->bound(), &fresh->detect);
   if (!(fresh->detect == options_.config.detect)) {
     // New thresholds: the running scans end under the old ones, and scan ids
     // continue after theirs.
     engine_->Finish(*this);
     scan_id_base_ = last_scan_id_;
     options_.config.detect = std::move(fresh->detect);
-    engine_ = std::make_unique<detect::Engine>(options_.config.detect, options_.seed);
-    FillBits(&watched_tcp_, engine_->config().watched_tcp_ports);
-    FillBits(&watched_udp_, engine_->config().watched_udp_ports);
+    NewEngine();
   }
   if (options_.log) options_.log("SIGHUP: files reopened, config reloaded");
 }

@@ -19,11 +19,13 @@
 // One thread runs everything (Run); the Writer has its own thread for I/O.
 // Signals: Create() blocks SIGTERM, SIGINT and SIGHUP in the calling thread
 // before any thread starts (threads inherit the mask), and Run() takes them
-// from a signalfd: SIGTERM/SIGINT end Run() after every open connection is
+// from a signalfd (the destructor restores the mask): SIGTERM/SIGINT end Run() after every open connection is
 // reported and the writer flushed; SIGHUP reopens the sinks' files (after
 // logrotate) and, when a reload callback is set, applies what it returns.
 #ifndef PORTSCOPE_CANARY_DAEMON_H_
 #define PORTSCOPE_CANARY_DAEMON_H_
+
+#include <signal.h>
 
 #include <atomic>
 #include <cstdint>
@@ -55,7 +57,8 @@ namespace portscope::canary {
 /// What SIGHUP may change without a restart. Ports, the bind address, the
 /// read limits, the database and the user need a restart.
 struct ReloadableConfig {
-  /// Thresholds and capacities. When they differ from those in use, the
+  /// Thresholds, capacities and watched ports (every port the listener
+  /// bound is watched whatever this says). When they differ from those in use, the
   /// running scans end (reason "finished") and a fresh engine takes over.
   detect::Config detect;
   std::vector<Cidr> ignore;
@@ -155,6 +158,7 @@ class Daemon : public ObservationSink, public detect::AlertSink {
   };
   Daemon(DaemonOptions options, std::vector<std::unique_ptr<store::Sink>> sinks);
   Status Init();
+  void NewEngine();
   Status HandleSignals(bool* stop);
   void Reload();
   void Tick();
@@ -177,6 +181,8 @@ class Daemon : public ObservationSink, public detect::AlertSink {
   int signal_fd_ = -1;
   int timer_fd_ = -1;
   int stop_fd_ = -1;  // eventfd: RequestStop
+  sigset_t old_mask_;  // restored by the destructor
+  bool mask_saved_ = false;
   DaemonStats stats_;
 };
 
