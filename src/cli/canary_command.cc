@@ -416,6 +416,12 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
                      ds.packet_probes, ds.alerts, ds.events, ws.counters.events_enqueued, ws.events_committed,
                      ws.counters.events_summarized, ws.events_lost, ws.counters.events_dropped,
                      ws.counters.alerts_dropped, ws.counters.sources_evicted));
+    const detect::Counters ec = (*daemon)->engine_counters();
+    Note(fmt::format("engine: {} probes, {} sources created, {} expired, {} evicted (table full), {} dropped; {} flows "
+                     "evicted, {} dropped; {} scans started, {} evicted; alerts {} started, {} deferred, {} dropped",
+                     ec.probes, ec.sources_created, ec.sources_expired, ec.sources_evicted, ec.sources_dropped,
+                     ec.flows_evicted, ec.flows_dropped, ec.scans_started, ec.scans_evicted, ec.alerts_started,
+                     ec.alerts_deferred, ec.alerts_dropped));
   }
   if (!run.ok()) return Fail(kExitIo, run.message());
   return kExitOk;

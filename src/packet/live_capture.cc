@@ -119,6 +119,11 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Open(const LiveCaptureOptions&
     return Status::IoError("cannot capture inbound only on '" + ifname + "': " + PcapError(api, p));
 
   c->filter_ = WatchedPortsFilter(options.tcp_ports, options.udp_ports);
+  // PCAP_D_IN is applied by libpcap after the kernel queued the frame, so on
+  // loopback the outgoing copy of each packet crosses the ring too (and
+  // counts in `received`). The kernel-side "inbound" filter qualifier would
+  // avoid that, but on lo it also lost locally sent TCP SYNs (tried,
+  // live_capture_test.cc caught it), so direction stays libpcap's.
   bpf_program program{};
   if (api->compile(p, &program, c->filter_.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
     return Status::InvalidArgument("bad capture filter '" + c->filter_ + "': " + PcapError(api, p));

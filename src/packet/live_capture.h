@@ -49,9 +49,10 @@ struct LiveCaptureOptions {
 };
 
 /// What the capture has seen. `received`, `dropped` and `if_dropped` are
-/// libpcap's counters (pcap_stats: on Linux, frames that passed the filter,
-/// frames the ring had no room for, and the interface's drops where known);
-/// the rest are counted here.
+/// libpcap's counters (pcap_stats: on Linux, frames that passed the kernel
+/// filter, frames the ring had no room for, and the interface's drops where
+/// known; on loopback `received` counts each packet's outgoing copy too,
+/// which inbound_only then skips); the rest are counted here.
 struct LiveCaptureStats {
   uint64_t received = 0;
   uint64_t dropped = 0;

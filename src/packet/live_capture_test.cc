@@ -141,7 +141,7 @@ TEST(LiveCapture, CapturesInboundProbesOfWatchedPortsWithTheirFirstBytes) {
       check(stats->received >= 3 && stats->dropped == 0, "libpcap counters: received " +
                                                              std::to_string(stats->received) + ", dropped " +
                                                              std::to_string(stats->dropped));
-      check((*c)->filter().find("dst port 2244") != std::string::npos, "filter");
+      check((*c)->filter().find("dst port 2244") != std::string::npos, "filter: " + (*c)->filter());
       return problems;
     });
     EXPECT_EQ(why, "");
