@@ -68,20 +68,31 @@ run A-50k 15 -S 200 -b 127.2.0.1 -p 1-500 -n 100000 -r 50000
 run B-100k 15 -S 200 -b 127.2.0.1 -p 1-500 -n 100000 -r 100000
 run C-1M-spoofed 3 -S 100000 -b 127.3.0.1 -p 1-500 -n 1000000 -r 0
 
-if command -v scanlogd >/dev/null; then
-  # scanlogd logs through syslog(3) to /dev/log: in a private mount namespace
-  # /dev/log is a datagram socket this script reads (socat), nothing else.
+if command -v scanlogd >/dev/null && command -v socat >/dev/null; then
+  # scanlogd logs through syslog(3) to /dev/log, and this machine has no
+  # syslog daemon: in a private mount namespace, /dev is a tmpfs whose
+  # /dev/log is a datagram socket that socat copies to a file.
   for rate in 50000 100000; do
     log="$work/scanlogd-$rate.log"
-    ip netns exec "$ns" unshare -m bash -c "
-      mount -t tmpfs none /dev/shm && socat -u UNIX-RECV:/dev/shm/log OPEN:$log,creat,append &
-      sleep 0.3; mount --bind /dev/shm/log /dev/log
-      scanlogd -F & s=\$!; sleep 0.5
+    : >"$log"
+    ip netns exec "$ns" unshare -m --propagation private bash -c "
+      mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 || exit 1
+      mount -t tmpfs none /run && mkdir -p /run/scanlogd/empty || exit 1  # its chroot
+      socat -u UNIX-RECV:/dev/log OPEN:$log,append & sock=\$!
+      for _ in \$(seq 50); do [[ -S /dev/log ]] && break; sleep 0.1; done
+      scanlogd; sleep 0.5
       $work/synflood -d 127.0.0.1 -S 200 -b 127.2.0.1 -p 1-500 -n 100000 -r $rate -t 60 >/dev/null
-      sleep 2; kill \$s; kill %1" 2>"$work/scanlogd-$rate.err"
-    echo "== scanlogd at $rate pps: $(grep -c 'ports' "$log" 2>/dev/null || echo 0) scanners reported (of 200)"
+      sleep 15
+      me=\$(readlink /proc/self/ns/net)
+      for d in /proc/[0-9]*; do
+        [[ \$(cat \$d/comm 2>/dev/null) == scanlogd && \$(readlink \$d/ns/net) == \$me ]] && kill \${d#/proc/}
+      done
+      kill \$sock" 2>"$work/scanlogd-$rate.err"
+    # Datagrams, no newlines: one "scanlogd:" per message.
+    reported=$(grep -oE '127\.2\.[0-9]+\.[0-9]+(:[0-9]+)? to' "$log" | sed 's/:.*//; s/ to$//' | sort -u | wc -l)
+    echo "== scanlogd at $rate pps (same synflood, 15 s after): $reported of 200 scanners reported ($(grep -o 'scanlogd:' "$log" | wc -l) messages)"
   done
 else
-  echo "scanlogd not installed (PORTSCOPE_SETUP_BENCH=1 scripts/setup): not measured in this run"
+  echo "scanlogd or socat not installed (PORTSCOPE_SETUP_BENCH=1 scripts/setup): not measured in this run"
 fi
 echo "work files in $work"
