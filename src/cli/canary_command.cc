@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -186,6 +187,10 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
       p.listener.tcp_ports.push_back(port);
       p.listener.udp_ports.push_back(port);
     }
+  }
+  for (auto* v : {&p.listener.tcp_ports, &p.listener.udp_ports}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   if (c.read_bytes == 0 || c.read_bytes > 65536) return Status::InvalidArgument("--read-bytes: use 1 to 65536");
   if (c.read_ms == 0 || c.read_ms > 600000) return Status::InvalidArgument("--read-ms: use 1 to 600000");
