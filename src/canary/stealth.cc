@@ -30,10 +30,15 @@ int LastCap() {
 // that the nft it starts (as uid 0) gets nothing more either.
 Status KeepOnlyNetAdmin() {
   if (geteuid() != 0) return Status::Ok();
+  // Shrinking the bounding set needs CAP_SETPCAP, which a sandbox (the
+  // systemd unit's CapabilityBoundingSet) may have removed already; the
+  // capability sets below shrink without it.
   for (int cap = 0; cap <= LastCap(); ++cap) {
     if (cap == CAP_NET_ADMIN || cap == CAP_KILL) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return Status::PosixError("PR_CAPBSET_DROP", errno);
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      if (errno == EPERM) break;
+      if (errno != EINVAL) return Status::PosixError("PR_CAPBSET_DROP", errno);
+    }
   }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
