@@ -83,6 +83,17 @@ wait_exit() {
   wait "$1"; status=$?
 }
 
+# Bad input: one clear message, a non-zero exit, and no table left behind.
+ip netns exec "$ns_c" "$bin" canary --stealth --ports "$ports" --db "$db" --interface nosuch0 >/dev/null 2>"$art/bad-if.err"
+rc=$?
+[[ $rc -ne 0 ]] && grep -q "no interface 'nosuch0'" "$art/bad-if.err" ||
+  fail "bad interface: exit $rc, $(cat "$art/bad-if.err")"
+table_present && fail "a table was left by the start that failed"
+"$bin" canary --ports "$ports" --db "$db" --interface lo >/dev/null 2>"$art/no-stealth.err"
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "apply to --stealth only" "$art/no-stealth.err" ||
+  fail "--interface without --stealth: exit $rc, $(cat "$art/no-stealth.err")"
+
 start_canary "$art/canary-1.err" || exit 1
 table_present || fail "no nftables table while the canary runs"
 
