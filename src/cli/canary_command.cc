@@ -285,7 +285,10 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   if (!plan.ok()) return Exit(plan.status());
   const CanarySettings& c = plan->settings.canary;
   const std::string sensor = c.sensor.empty() ? Hostname() : c.sensor;
-  const std::string where = plan->listener.bind_address ? plan->listener.bind_address->ToString() : "every address";
+  const std::string interface = c.interface.empty() ? "any" : c.interface;
+  const std::string where = c.stealth ? "interface " + interface + " (stealth: capture, nftables drop)"
+                            : plan->listener.bind_address ? plan->listener.bind_address->ToString()
+                                                          : "every address";
   auto list = [](const std::vector<uint16_t>& v) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
@@ -343,7 +346,6 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
 
   // Stealth: the capture, opened while still root.
   std::unique_ptr<canary::StealthFeed> feed;
-  const std::string interface = c.interface.empty() ? "any" : c.interface;
   if (c.stealth) {
     packet::LiveCaptureOptions lo;
     lo.interface = interface;
@@ -405,9 +407,9 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   if (c.stealth)
     if (Status s = canary::FollowSupervisor(); !s.ok()) return Exit(s);
   if (!c.quiet)
-    std::fprintf(stderr, "portscope: canary watching %s%s%s; pid %d\n", summary.c_str(),
-                 c.stealth ? (", stealth, capturing on " + interface).c_str() : "",
-                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()));
+    std::fprintf(stderr, "portscope: canary watching %s%s; pid %d%s\n", summary.c_str(),
+                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()),
+                 c.stealth ? fmt::format(" (supervisor {})", getppid()).c_str() : "");
   Status run = (*daemon)->Run();
   if (feed && !c.quiet) {
     // What a flood cost, in counters that add up: captured probes = probes

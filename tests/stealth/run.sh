@@ -6,6 +6,8 @@
 #
 #   - every scan raises an alert with its source and scan type
 #     (`portscope alerts --json`);
+#   - the canary's host sends nothing to the scanner but ARP (tcpdump on the
+#     scanner's side);
 #   - nmap reports every watched port filtered (open|filtered for the scans
 #     whose only "open" answer is silence), never closed or open;
 #   - the nftables table is gone after the canary exits;
@@ -21,7 +23,7 @@ art=${2:-$(mktemp -d)}
 bin=$(realpath "$bin")
 mkdir -p "$art"
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root (network namespaces, nftables, capture)"; exit 77; fi
-for tool in ip nft nmap masscan jq timeout; do
+for tool in ip nft nmap masscan jq timeout tcpdump; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (scripts/setup installs it)"; exit 77; }
 done
 
@@ -97,6 +99,12 @@ rc=$?
 start_canary "$art/canary-1.err" || exit 1
 table_present || fail "no nftables table while the canary runs"
 
+# Everything the canary's host sends during the scans, seen from the scanner.
+ip netns exec "$ns_s" tcpdump -i "$veth_s" -n -U -w "$art/from-canary.pcap" "src host $canary_ip and not arp" \
+  2>"$art/tcpdump.err" &
+tcpdump_pid=$!
+for _ in $(seq 50); do grep -q "listening on" "$art/tcpdump.err" && break; sleep 0.1; done
+
 # One source address per scan, so that each is an alert of its own.
 declare -A source=([sS]=10.213.0.11 [sF]=10.213.0.12 [sN]=10.213.0.13 [sX]=10.213.0.14 [sA]=10.213.0.15
                    [sU]=10.213.0.16)
@@ -118,6 +126,12 @@ timeout 60 ip netns exec "$ns_s" masscan "$canary_ip" "-p$ports" --adapter "$vet
   --router-mac "$canary_mac" --rate 1000 --wait 1 >"$art/masscan.out" 2>&1
 rc=$?
 [[ $rc -eq 0 || $rc -eq 124 ]] || fail "masscan failed ($rc): $(tail -3 "$art/masscan.out")"
+
+sleep 1
+kill -TERM "$tcpdump_pid"
+wait "$tcpdump_pid"
+sent=$(tcpdump -n -r "$art/from-canary.pcap" 2>/dev/null | wc -l)
+[[ $sent -eq 0 ]] || fail "the canary's host answered $sent packets: $(tcpdump -n -r "$art/from-canary.pcap" 2>/dev/null | head -3)"
 
 kill -TERM "$supervisor"
 wait_exit "$supervisor"
