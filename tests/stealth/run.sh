@@ -10,6 +10,8 @@
 #     scanner's side);
 #   - nmap reports every watched port filtered (open|filtered for the scans
 #     whose only "open" answer is silence), never closed or open;
+#   - an IPv6 SYN scan alerts too, and a UDP probe's first bytes are stored
+#     (and shown escaped by `portscope events`);
 #   - the nftables table is gone after the canary exits;
 #   - kill -9 of the canary leaves the table; the next start replaces it and
 #     its exit removes it.
@@ -59,6 +61,8 @@ ip link set "$veth_s" netns "$ns_s"
 ip -n "$ns_c" addr add "$canary_ip/24" dev "$veth_c"
 ip -n "$ns_s" addr add 10.213.0.10/24 dev "$veth_s"
 for i in 11 12 13 14 15 16 17; do ip -n "$ns_s" addr add "10.213.0.$i/24" dev "$veth_s"; done
+ip -n "$ns_c" addr add fd00:213::1/64 dev "$veth_c" nodad
+ip -n "$ns_s" addr add fd00:213::11/64 dev "$veth_s" nodad
 for ns in "$ns_c" "$ns_s"; do ip -n "$ns" link set lo up; done
 ip -n "$ns_c" link set "$veth_c" up
 ip -n "$ns_s" link set "$veth_s" up
@@ -122,6 +126,13 @@ for scan in sS sF sN sX sA sU; do
     esac
   done
 done
+timeout 120 ip netns exec "$ns_s" nmap -6 -n -Pn -sS -S fd00:213::11 -e "$veth_s" -T4 --max-retries 1 \
+  -p "$nmap_ports" -oX "$art/nmap-6sS.xml" fd00:213::1 >/dev/null 2>"$art/nmap-6sS.err" ||
+  fail "nmap -6 -sS failed: $(cat "$art/nmap-6sS.err")"
+[[ $(grep -c 'state state="filtered"' "$art/nmap-6sS.xml") -eq ${#watched[@]} ]] ||
+  fail "nmap -6 -sS: not every watched port filtered"
+# A UDP probe with bytes worth escaping, from its own address.
+ip netns exec "$ns_s" bash -c 'printf "probe\033[31m<b>x" >/dev/udp/'"$canary_ip"'/2244'
 timeout 60 ip netns exec "$ns_s" masscan "$canary_ip" "-p$ports" --adapter "$veth_s" --adapter-ip "${source[masscan]}" \
   --router-mac "$canary_mac" --rate 1000 --wait 1 >"$art/masscan.out" 2>&1
 rc=$?
@@ -141,11 +152,19 @@ table_present && fail "the nftables table is still there after the canary exited
 grep -q "0 dropped by the ring" "$art/canary-1.err" || fail "capture drops: $(grep 'capture on' "$art/canary-1.err")"
 
 "$bin" alerts --db "$db" --json >"$art/alerts.json" || fail "portscope alerts failed"
-for scan in sS sF sN sX sA sU masscan; do
+source[6sS]=fd00:213::11
+kind[6sS]=syn
+for scan in sS sF sN sX sA sU masscan 6sS; do
   kinds=$(jq -r --arg ip "${source[$scan]}" '[.[] | select(.source.ip == $ip) | .portscope.scan.kind] | unique | join(",")' \
     "$art/alerts.json")
   [[ ",$kinds," == *",${kind[$scan]},"* ]] || fail "$scan from ${source[$scan]}: alert kinds '$kinds', expected ${kind[$scan]}"
 done
+
+"$bin" events --db "$db" --port 2244 --transport udp --source 10.213.0.10 --json >"$art/udp-event.json"
+[[ $(jq -r '.[0].portscope.payload.base64' "$art/udp-event.json" | base64 -d) == $'probe\e[31m<b>x' ]] ||
+  fail "the UDP probe's bytes were not stored: $(cat "$art/udp-event.json")"
+"$bin" events --db "$db" --port 2244 --transport udp --source 10.213.0.10 >"$art/udp-event.txt"
+grep -q $'\e' "$art/udp-event.txt" && fail "an escape byte reached the terminal output: $(cat -v "$art/udp-event.txt")"
 
 # kill -9: the supervisor dies, the canary stops, the table stays; the next
 # start replaces it, and that run's exit removes it.
@@ -170,4 +189,4 @@ if [[ $failures -gt 0 ]]; then
   echo "$failures failure(s); artifacts in $art"
   exit 1
 fi
-echo "ok: 6 nmap scans and a masscan scan alerted with their types; ports filtered; table removed (artifacts in $art)"
+echo "ok: 6 nmap scans, nmap -6 -sS and a masscan scan alerted with their types; ports filtered; nothing sent; UDP bytes stored and escaped; table removed (artifacts in $art)"
