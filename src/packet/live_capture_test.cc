@@ -150,3 +150,36 @@ TEST(LiveCapture, CapturesInboundProbesOfWatchedPortsWithTheirFirstBytes) {
 
 }  // namespace
 }  // namespace portscope::packet
+
+namespace portscope::packet {
+namespace {
+
+// Past 64 runs of ports the kernel filter is one envelope range; the ports
+// inside it that are not watched are checked here, counted, not delivered.
+TEST(LiveCapture, ManyScatteredPortsUseAnEnvelopeAndStillDeliverOnlyWatchedOnes) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_RAW, a network namespace); CI runs it as root";
+  std::string why = testing::RunInPrivateNetns([] {
+    LiveCaptureOptions o;
+    o.interface = "lo";
+    for (uint16_t p = 2000; p < 2400; p += 2) o.udp_ports.push_back(p);  // 200 runs of one port
+    auto c = LiveCapture::Open(o);
+    if (!c.ok()) return c.status().message();
+    if ((*c)->filter().find("dst portrange 2000-2398") == std::string::npos) return "filter: " + (*c)->filter();
+    SendUdp(2203, "odd: not watched");
+    SendUdp(2244, "watched");
+    std::vector<Probe> got;
+    std::vector<std::string> payloads;
+    if (std::string e = Collect(**c, 1, &got, &payloads); !e.empty()) return e;
+    if (std::string e = Collect(**c, 2, &got, &payloads, 300); !e.empty()) return e;
+    if (got.size() != 1 || got[0].dport != 2244 || payloads[0] != "watched")
+      return "expected only the probe of 2244, got " + std::to_string(got.size());
+    auto stats = (*c)->Stats();
+    if (!stats.ok()) return stats.status().message();
+    if (stats->not_watched != 1) return "not_watched " + std::to_string(stats->not_watched);
+    return std::string();
+  });
+  EXPECT_EQ(why, "");
+}
+
+}  // namespace
+}  // namespace portscope::packet
