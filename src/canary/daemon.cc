@@ -333,6 +333,15 @@ Status Daemon::Run() {
         break;
       }
   }
+  // Connections the kernel completed before the stop are accepted and
+  // recorded too (bounded: a flood that goes on cannot hold the exit).
+  if (listener_ && result.ok()) {
+    for (int round = 0; round < 64; ++round) {
+      const uint64_t before = listener_->counters().accepted + listener_->counters().datagrams;
+      if (Status s = listener_->Poll(0); !s.ok()) break;
+      if (listener_->counters().accepted + listener_->counters().datagrams == before) break;
+    }
+  }
   // What the open connections sent so far is recorded; running scans end.
   if (listener_) listener_->CloseAll();
   engine_->Finish(*this);

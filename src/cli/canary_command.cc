@@ -41,8 +41,17 @@ struct Settings {
   CanarySettings canary;
 };
 
+// The canary's own detection capacities, unless [detect] sets them: in
+// connect mode a source is a completed handshake (no spoofing) and a flow
+// lives while its connection is open (at most --max-open), so the engine
+// needs 24 MiB instead of the 77 MiB sized for captures.
+constexpr uint32_t kCanaryMaxSources = 16384;
+constexpr uint32_t kCanaryMaxFlows = 16384;
+
 Result<Settings> LoadSettings(const CanaryOptions& o) {
   Settings s;
+  s.detect.max_sources = kCanaryMaxSources;
+  s.detect.max_flows = kCanaryMaxFlows;
   if (!o.config_file.empty())
     if (Status st = LoadCanaryConfig(o.config_file, &s.detect, &s.canary); !st.ok()) return st;
   CanarySettings& c = s.canary;
@@ -216,6 +225,8 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
   if (Status s = CheckHeld(p.listener, *snap); !s.ok()) return s;
   return p;
 }
+
+bool Has(const std::string& s, std::string_view needle) { return s.find(needle) != std::string::npos; }
 
 int Exit(const Status& s) {
   return Fail(s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitIo, s.message());
@@ -393,6 +404,10 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     again.listening_only = true;
     if (auto s = sockets::TakeSnapshot(again); s.ok())
       if (Status held = CheckHeld(plan->listener, *s); !held.ok()) return Exit(held);
+    if (Has(daemon.status().message(), "already held"))
+      return Fail(kExitUsage, daemon.status().message() +
+                                  " (no listening socket holds it now: connections in TIME-WAIT left by an earlier "
+                                  "listener that did not set SO_REUSEADDR keep the port for up to 60 s)");
     return Exit(daemon.status());
   }
   if (feed)
