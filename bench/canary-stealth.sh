@@ -14,7 +14,11 @@
 # add up. With scanlogd installed (PORTSCOPE_SETUP_BENCH=1 scripts/setup),
 # scanlogd faces A and B too, in a mount namespace whose /dev/log is a
 # receiver of this script's, and its reports are counted.
+#
+# CAPTURE_MB (default 64) sets --capture-buffer; the ring counts in the
+# canary's RSS (about 32 MiB without it). SKIP_SCANLOGD=1 leaves scanlogd out.
 set -uo pipefail
+capture_mb=${CAPTURE_MB:-64}
 bin=$(realpath "${1:-build/portscope}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared="$here/../shared/bench"
@@ -40,7 +44,7 @@ run() {
   local name=$1 wait_s=$2
   shift 2
   local db="$work/$name.db" err="$work/$name.err"
-  ip netns exec "$ns" "$bin" canary --stealth --ports 1-500 --interface lo --capture-buffer 64 --db "$db" 2>"$err" &
+  ip netns exec "$ns" "$bin" canary --stealth --ports 1-500 --interface lo --capture-buffer "$capture_mb" --db "$db" 2>"$err" &
   supervisor=$!
   for _ in $(seq 100); do grep -q "canary watching" "$err" && break; sleep 0.1; done
   local child
@@ -58,7 +62,7 @@ run() {
   supervisor=""
   local alerted
   alerted=$("$bin" alerts --db "$db" --json --limit 0 | jq '[.[].source.ip] | unique | length')
-  echo "== $name: synflood $* (flood took $(echo "$t1 - $t0" | bc) s)"
+  echo "== $name (--capture-buffer $capture_mb): synflood $* (flood took $(echo "$t1 - $t0" | bc) s)"
   tail -1 "$work/$name.flood"
   echo "sources alerted: $alerted; canary peak RSS $((hwm / 1024)) MiB, CPU ${cpu} s"
   grep -E "note: (capture|daemon|engine)" "$err" | sed 's/^portscope: note: /  /'
@@ -68,7 +72,9 @@ run A-50k 15 -S 200 -b 127.2.0.1 -p 1-500 -n 100000 -r 50000
 run B-100k 15 -S 200 -b 127.2.0.1 -p 1-500 -n 100000 -r 100000
 run C-1M-spoofed 3 -S 100000 -b 127.3.0.1 -p 1-500 -n 1000000 -r 0
 
-if command -v scanlogd >/dev/null && command -v socat >/dev/null; then
+if [[ "${SKIP_SCANLOGD:-0}" == 1 ]]; then
+  echo "scanlogd: left out (SKIP_SCANLOGD=1)"
+elif command -v scanlogd >/dev/null && command -v socat >/dev/null; then
   # scanlogd logs through syslog(3) to /dev/log, and this machine has no
   # syslog daemon: in a private mount namespace, /dev is a tmpfs whose
   # /dev/log is a datagram socket that socat copies to a file.
