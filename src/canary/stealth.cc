@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace portscope::canary {
@@ -101,7 +102,10 @@ Result<std::optional<int>> SuperviseStealth(const NftRules& rules, void (*note)(
     int sig = sigwaitinfo(&handled, &info);
     if (sig < 0) continue;  // EINTR
     if (sig != SIGCHLD) {
-      kill(child, sig);  // the canary flushes and exits; its exit comes back as SIGCHLD
+      // The canary flushes and exits (or reloads, on SIGHUP); its exit comes
+      // back as SIGCHLD. It runs as another user: this needs CAP_KILL.
+      if (kill(child, sig) != 0 && errno != ESRCH)
+        say(std::string("cannot pass signal ") + std::to_string(sig) + " on to the canary: " + std::strerror(errno));
       continue;
     }
     pid_t done = waitpid(child, &status, WNOHANG);
