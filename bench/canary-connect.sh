@@ -3,7 +3,8 @@
 #
 #   bench/canary-connect.sh [CONNECTIONS] [SOURCES] [RATE]
 #
-# defaults: 200000 connections from 1000 sources (127.1.x.y) to 47202 and 47244 ($PORTS),
+# Each tool runs in a network namespace of its own, with connflood.
+# defaults: 200000 connections from 1000 sources (127.1.x.y) to 2202 and 2244 ($PORTS),
 # RATE 0 (as fast as connflood goes). Needs root (the canary drops to nobody;
 # PortSentry runs in a mount namespace of its own with a private /dev/log
 # whose receiver counts its "attackalert: Connect from host" lines). Build first:
@@ -19,43 +20,50 @@ cd "$(dirname "$0")/.."
 N=${1:-200000}
 SOURCES=${2:-1000}
 RATE=${3:-0}
-PORTS=${PORTS:-47202,47244}  # not 2202,2244: other benches and fixtures here use those
+PORTS=${PORTS:-2202,2244}
 BIN=build/portscope
 WORK=$(mktemp -d /tmp/portscope-bench-canary.XXXXXX)
 chmod 0777 "$WORK"
 pids=()
+# Each tool gets a network namespace of its own (its own loopback): no port
+# or TIME-WAIT left by one run, by the other tool or by anyone else's test
+# gets in the way, and ListenOverflows counts only its connections.
+NS_CANARY=canary-bench-$$-c
+NS_SENTRY=canary-bench-$$-p
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.2
+  ip netns del "$NS_CANARY" 2>/dev/null || true
+  ip netns del "$NS_SENTRY" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 1; }
 cc -O2 -o "$WORK/connflood" ../shared/bench/connflood.c
+for ns in "$NS_CANARY" "$NS_SENTRY"; do
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+done
 
-overflows() { awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 } else for (i = 1; i <= NF; i++) if (n[i] == "ListenOverflows") print $i }' /proc/net/netstat; }
+overflows() { ip netns exec "$1" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 } else for (i = 1; i <= NF; i++) if (n[i] == "ListenOverflows") print $i }' /proc/net/netstat; }
 # utime+stime of PID in seconds, and VmHWM (peak RSS) in KiB.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
-flood() { "$WORK/connflood" -d 127.0.0.1 -P "$PORTS" -S "$SOURCES" -b 127.1.0.1 -n "$N" -r "$RATE" -t 100 -c "${CONC:-256}" | tail -1; }
+flood() { ip netns exec "$1" "$WORK/connflood" -d 127.0.0.1 -P "$PORTS" -S "$SOURCES" -b 127.1.0.1 -n "$N" -r "$RATE" -t 100 -c "${CONC:-256}" | tail -1; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-# PortSentry closes without SO_REUSEADDR: the TIME-WAIT it leaves keeps the
-# ports from being bound for 60 s. Wait for an earlier run's to drain.
-tw_filter="( $(sed 's/\([0-9]*\)/sport = :\1/g; s/,/ or /g' <<<"$PORTS") )"
-for _ in $(seq 75); do [[ -z "$(ss -tanH state time-wait "$tw_filter")" ]] && break; sleep 1; done
-
 echo "== portscope canary (connect mode), $N connections from $SOURCES sources to $PORTS, rate ${RATE:-max}"
-"$BIN" canary --ports "${PORTS//,//tcp,}/tcp" --bind 127.0.0.1 --db "$WORK/c.db" --quiet 2>"$WORK/canary.err" &
+ip netns exec "$NS_CANARY" "$BIN" canary --ports "${PORTS//,//tcp,}/tcp" --bind 127.0.0.1 --db "$WORK/c.db" --quiet 2>"$WORK/canary.err" &
 cpid=$!
 pids+=("$cpid")
 for _ in $(seq 50); do [[ -e "$WORK/c.db-wal" ]] && break; sleep 0.1; done
 sleep 0.3
 kill -0 "$cpid" 2>/dev/null || { echo "the canary did not start:" >&2; cat "$WORK/canary.err" >&2; exit 1; }
-o0=$(overflows)
+o0=$(overflows "$NS_CANARY")
 c0=$(cpu_s "$cpid")
-sum=$(flood)
-o1=$(overflows)
+sum=$(flood "$NS_CANARY")
+o1=$(overflows "$NS_CANARY")
 c1=$(cpu_s "$cpid")
 hwm=$(hwm_kib "$cpid")
 kill -TERM "$cpid"
@@ -112,21 +120,21 @@ mount --bind "$WORK/dev" /dev
 mount --bind "$WORK/etc" /etc/portsentry
 exec portsentry -tcp
 EOF
-unshare -m bash "$WORK/ns.sh" &
+ip netns exec "$NS_SENTRY" unshare -m bash "$WORK/ns.sh" &
 pids+=($!)
 for _ in $(seq 50); do
   spid=$(pgrep -n -x portsentry || true)
-  [[ -n "$spid" ]] && ss -ltnH "sport = :${PORTS##*,}" | grep -q . && break
+  [[ -n "$spid" ]] && ip netns exec "$NS_SENTRY" ss -ltnH "sport = :${PORTS##*,}" | grep -q . && break
   sleep 0.1
 done
 [[ -n "${spid:-}" ]] || { echo "PortSentry did not start" >&2; exit 1; }
 pids+=("$spid" "$(cat "$WORK/syslog.pid")")
 sleep 0.3
-o0=$(overflows)
+o0=$(overflows "$NS_SENTRY")
 c0=$(cpu_s "$spid")
-sum=$(flood)
+sum=$(flood "$NS_SENTRY")
 sleep 1  # let its syslog lines drain
-o1=$(overflows)
+o1=$(overflows "$NS_SENTRY")
 c1=$(cpu_s "$spid")
 hwm=$(hwm_kib "$spid")
 kill -TERM "$spid"
