@@ -175,6 +175,9 @@ Status ReadCanarySection(const toml::table& root, const std::string& origin, Can
     else if (key == "user") s = r.String(&c->user);
     else if (key == "sensor") s = r.String(&c->sensor);
     else if (key == "quiet") s = r.Bool(&c->quiet);
+    else if (key == "stealth") s = r.Bool(&c->stealth);
+    else if (key == "interface") s = r.String(&c->interface);
+    else if (key == "capture_buffer_mb") s = r.Count(&c->capture_buffer_mb, 1024);
     else s = r.Bad("unknown key");
     if (!s.ok()) return s;
   }

@@ -15,6 +15,7 @@
 //   json = "/var/log/portscope/canary.json"   syslog = false   syslog_to = "/dev/log"
 //   read_bytes = 256        read_ms = 2000    max_open = 4096
 //   ignore = ["10.0.0.0/8"] user = "nobody"   sensor = "dmz-1"   quiet = false
+//   stealth = false         interface = "any" capture_buffer_mb = 32
 #ifndef PORTSCOPE_CLI_CONFIG_FILE_H_
 #define PORTSCOPE_CLI_CONFIG_FILE_H_
 
@@ -56,6 +57,9 @@ struct CanarySettings {
   std::string user;
   std::string sensor;
   bool quiet = false;
+  bool stealth = false;            // capture + nftables drop instead of binding
+  std::string interface;           // stealth: capture interface ("" = any)
+  uint32_t capture_buffer_mb = 32; // stealth: kernel capture ring, MiB
 };
 
 /// Reads [detect] and [canary] from `path` (fields not named keep their
