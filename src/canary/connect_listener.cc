@@ -356,6 +356,13 @@ Status ConnectListener::Poll(int timeout_ms) {
   return Status::Ok();
 }
 
+int ConnectListener::NextDeadlineMs() const {
+  if (open_ == 0) return -1;
+  const uint64_t now = NowMs();
+  const uint64_t next = ring_[head_].deadline_ms;
+  return static_cast<int>(next > now ? next - now : 0);
+}
+
 Status ConnectListener::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     if (Status s = Poll(200); !s.ok()) return s;

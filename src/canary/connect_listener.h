@@ -69,6 +69,13 @@ class ConnectListener {
   /// Closes and reports every open connection now.
   void CloseAll();
 
+  /// For an outer event loop (the Daemon): the listener's epoll descriptor,
+  /// readable when Poll(0) has work, and the milliseconds until the next read
+  /// deadline (-1: no connection open), when Poll(0) must run even if
+  /// nothing is readable.
+  int fd() const { return epoll_; }
+  int NextDeadlineMs() const;
+
   const ListenerCounters& counters() const { return counters_; }
   /// The ports bound, in option order (a 0 in the options becomes the port
   /// the kernel chose).

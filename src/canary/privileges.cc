@@ -15,23 +15,43 @@ namespace portscope::canary {
 
 std::string DefaultUnprivilegedUser() { return "nobody"; }
 
+namespace {
+
+// A user name or numeric uid (its gid then the same number).
+Status ResolveUser(const std::string& user, uid_t* uid, gid_t* gid) {
+  passwd pw;
+  passwd* found = nullptr;
+  char buf[4096];
+  if (getpwnam_r(user.c_str(), &pw, buf, sizeof buf, &found) == 0 && found) {
+    *uid = found->pw_uid;
+    *gid = found->pw_gid;
+  } else if (auto n = ParseUint(user, 0x7FFFFFFF)) {
+    *uid = static_cast<uid_t>(*n);
+    *gid = static_cast<gid_t>(*n);
+  } else {
+    return Status::InvalidArgument("no such user '" + EscapeForTerminal(user) + "' to drop privileges to");
+  }
+  if (*uid == 0) return Status::InvalidArgument("refusing to 'drop' privileges to root");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status GiveToUser(const std::vector<std::string>& paths, const std::string& user) {
+  if (geteuid() != 0) return Status::Ok();
+  uid_t uid;
+  gid_t gid;
+  if (Status s = ResolveUser(user, &uid, &gid); !s.ok()) return s;
+  for (const std::string& p : paths)
+    if (chown(p.c_str(), uid, gid) != 0 && errno != ENOENT) return Status::PosixError("chown " + p, errno);
+  return Status::Ok();
+}
+
 Status DropPrivileges(const DropTo& to) {
   if (geteuid() != 0) return Status::Ok();
   uid_t uid;
   gid_t gid;
-  passwd pw;
-  passwd* found = nullptr;
-  char buf[4096];
-  if (getpwnam_r(to.user.c_str(), &pw, buf, sizeof buf, &found) == 0 && found) {
-    uid = found->pw_uid;
-    gid = found->pw_gid;
-  } else if (auto n = ParseUint(to.user, 0x7FFFFFFF)) {
-    uid = static_cast<uid_t>(*n);
-    gid = static_cast<gid_t>(*n);
-  } else {
-    return Status::InvalidArgument("no such user '" + EscapeForTerminal(to.user) + "' to drop privileges to");
-  }
-  if (uid == 0) return Status::InvalidArgument("refusing to 'drop' privileges to root");
+  if (Status s = ResolveUser(to.user, &uid, &gid); !s.ok()) return s;
   if (to.keep_net_raw && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Status::PosixError("PR_SET_KEEPCAPS", errno);
   if (setgroups(0, nullptr) != 0) return Status::PosixError("setgroups", errno);
   if (setresgid(gid, gid, gid) != 0) return Status::PosixError("setresgid", errno);

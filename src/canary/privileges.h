@@ -5,6 +5,7 @@
 #define PORTSCOPE_CANARY_PRIVILEGES_H_
 
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -20,6 +21,12 @@ struct DropTo {
 /// and PR_SET_NO_NEW_PRIVS set. Fails if any step fails: a canary that meant
 /// to drop root must not go on as root.
 Status DropPrivileges(const DropTo& to);
+
+/// Before dropping: makes `paths` (files or directories that exist; missing
+/// ones are skipped) owned by `user` and its group, so that it can go on
+/// writing them (the database, its -wal and -shm, a directory portscope
+/// created for them). No-op (Ok) when not running as root.
+Status GiveToUser(const std::vector<std::string>& paths, const std::string& user);
 
 /// The user to drop to when none was named: "nobody".
 std::string DefaultUnprivilegedUser();

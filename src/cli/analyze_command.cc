@@ -157,13 +157,10 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   if (o.slow_ports > 0) config.slow.min_ports = static_cast<uint32_t>(o.slow_ports);
   if (o.no_trw) config.trw.enabled = false;
   if (!o.watch.empty()) {
-    auto spec = ParsePortSpec(o.watch);
-    if (!spec.ok()) return Fail(kExitUsage, "--watch: " + spec.status().message());
-    for (const PortQuery& q : *spec)
-      for (uint32_t p = q.lo; p <= q.hi; ++p) {
-        if (!q.proto || *q.proto == registry::Proto::kTcp) config.watched_tcp_ports.push_back(static_cast<uint16_t>(p));
-        if (!q.proto || *q.proto == registry::Proto::kUdp) config.watched_udp_ports.push_back(static_cast<uint16_t>(p));
-      }
+    auto watch = ParseWatchPorts(o.watch);
+    if (!watch.ok()) return Fail(kExitUsage, "--watch: " + watch.status().message());
+    config.watched_tcp_ports.insert(config.watched_tcp_ports.end(), watch->tcp.begin(), watch->tcp.end());
+    config.watched_udp_ports.insert(config.watched_udp_ports.end(), watch->udp.begin(), watch->udp.end());
   }
   if (Status s = config.Validate(); !s.ok()) return Fail(kExitUsage, s.message());
 

@@ -17,6 +17,7 @@
 
 #include "base/text.h"
 #include "cli/analyze_command.h"
+#include "cli/canary_command.h"
 #include "cli/common.h"
 #include "cli/output.h"
 #include "cli/socket_commands.h"
@@ -329,7 +330,7 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
-         a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report" || a == "serve";
+         a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report" || a == "serve" || a == "canary";
 }
 
 }  // namespace
@@ -368,6 +369,7 @@ int Main(int argc, char** argv) {
       "  portscope search postgres      find ports by name, description, RFC\n"
       "  portscope who 2244             which process holds port 2244 here\n"
       "  portscope listening --exposed  listeners not bound to loopback\n"
+      "  portscope canary --ports 2244  watch unused ports: record probes, recognise scans\n"
       "  portscope events --since 1h    probes the canary recorded\n"
       "  portscope alerts               port scans it recognised\n"
       "  portscope report               top sources and ports, scan types, timeline\n"
@@ -416,6 +418,8 @@ int Main(int argc, char** argv) {
   AddReportCommand(&app, &report_options);
   ServeOptions serve_options;
   AddServeCommand(&app, &serve_options);
+  CanaryOptions canary_options;
+  AddCanaryCommand(&app, &canary_options);
 
   CLI::App* db = app.add_subcommand("db", "The registry's data sources");
   db->require_subcommand(1);
@@ -456,6 +460,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("alerts")) return RunAlerts(alerts_options, LoadedRegistry().get());
   if (app.got_subcommand("report")) return RunReport(report_options, LoadedRegistry().get());
   if (app.got_subcommand("serve")) return RunServe(serve_options);
+  if (app.got_subcommand("canary")) return RunCanary(canary_options, LoadedRegistry().get());
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

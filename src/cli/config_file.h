@@ -8,11 +8,20 @@
 //   answer_timeout = "3s"   scan_end_idle = "60s"
 //   max_sources = 65536     max_flows = 262144
 //   trw = true              watched_tcp = [2202, 2244]   watched_udp = [2244]
+//
+//   [canary]                # `portscope canary`: one key per flag (see its --help)
+//   ports = "2202,2244,40000-40010/tcp"   unassigned = 0   seed = 1
+//   bind = "0.0.0.0"        db = "/var/lib/portscope/canary.db"
+//   json = "/var/log/portscope/canary.json"   syslog = false   syslog_to = "/dev/log"
+//   read_bytes = 256        read_ms = 2000    max_open = 4096
+//   ignore = ["10.0.0.0/8"] user = "nobody"   sensor = "dmz-1"   quiet = false
 #ifndef PORTSCOPE_CLI_CONFIG_FILE_H_
 #define PORTSCOPE_CLI_CONFIG_FILE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "detect/config.h"
@@ -27,6 +36,33 @@ Result<uint64_t> ParseDurationUs(std::string_view text);
 Status LoadDetectConfig(const std::string& path, detect::Config* config);
 /// The same from TOML text (tests).
 Status LoadDetectConfigText(std::string_view text, const std::string& origin, detect::Config* config);
+
+/// The [canary] section: `portscope canary`'s flags, by the same names
+/// (dashes become underscores). Values are checked for type and range here;
+/// their meaning (ports, addresses) where the flags are checked.
+struct CanarySettings {
+  std::string ports;         // a --ports spec
+  uint32_t unassigned = 0;
+  uint64_t seed = 0;
+  std::string bind;
+  std::string db;
+  std::string json;
+  bool syslog = false;
+  std::string syslog_to;
+  uint32_t read_bytes = 256;
+  uint32_t read_ms = 2000;
+  uint32_t max_open = 4096;
+  std::vector<std::string> ignore;  // addresses and CIDR blocks
+  std::string user;
+  std::string sensor;
+  bool quiet = false;
+};
+
+/// Reads [detect] and [canary] from `path` (fields not named keep their
+/// values). Any other section, or an unknown key, is an error naming it.
+Status LoadCanaryConfig(const std::string& path, detect::Config* detect, CanarySettings* canary);
+Status LoadCanaryConfigText(std::string_view text, const std::string& origin, detect::Config* detect,
+                            CanarySettings* canary);
 
 }  // namespace portscope::cli
 

@@ -1,5 +1,6 @@
 #include "cli/port_spec.h"
 
+#include <algorithm>
 #include <string>
 
 #include "base/text.h"
@@ -60,6 +61,26 @@ Result<std::vector<PortQuery>> ParsePortSpec(std::string_view spec) {
     out.push_back(q);
   }
   return out;
+}
+
+Result<WatchPorts> ParseWatchPorts(std::string_view spec) {
+  auto queries = ParsePortSpec(spec);
+  if (!queries.ok()) return queries.status();
+  WatchPorts w;
+  for (const PortQuery& q : *queries) {
+    if (q.proto && *q.proto != registry::Proto::kTcp && *q.proto != registry::Proto::kUdp)
+      return Status::InvalidArgument("the canary watches tcp and udp ports only, not " +
+                                     std::string(registry::ProtoName(*q.proto)));
+    for (uint32_t p = q.lo; p <= q.hi; ++p) {
+      if (!q.proto || *q.proto == registry::Proto::kTcp) w.tcp.push_back(static_cast<uint16_t>(p));
+      if (!q.proto || *q.proto == registry::Proto::kUdp) w.udp.push_back(static_cast<uint16_t>(p));
+    }
+  }
+  for (auto* v : {&w.tcp, &w.udp}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return w;
 }
 
 }  // namespace portscope::cli

@@ -22,6 +22,15 @@ struct PortQuery {
 /// One argument: comma-separated items, each PORT or LO-HI, with /PROTO.
 Result<std::vector<PortQuery>> ParsePortSpec(std::string_view spec);
 
+/// Watched (canary) ports: "2202,2244" watches TCP and UDP, "2244/tcp" or
+/// "40000-40010/udp" one protocol. Sorted, without duplicates; sctp and dccp
+/// are refused (the canary watches TCP and UDP).
+struct WatchPorts {
+  std::vector<uint16_t> tcp;
+  std::vector<uint16_t> udp;
+};
+Result<WatchPorts> ParseWatchPorts(std::string_view spec);
+
 }  // namespace portscope::cli
 
 #endif  // PORTSCOPE_CLI_PORT_SPEC_H_

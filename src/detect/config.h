@@ -23,6 +23,7 @@ struct WindowRule {
   uint32_t min_hosts = 0;
   uint32_t block_hosts = 0;
   uint32_t block_ports = 0;
+  bool operator==(const WindowRule&) const = default;
 };
 
 struct TrwParams {
@@ -31,6 +32,7 @@ struct TrwParams {
   double theta1 = kDefaultTrwTheta1;
   double alpha = kDefaultTrwAlpha;
   double beta = kDefaultTrwBeta;
+  bool operator==(const TrwParams&) const = default;
 };
 
 /// Whether answers from targets (SYN-ACK, RST, ICMP errors, UDP replies) are
@@ -69,6 +71,8 @@ struct Config {
   /// The same config with every out-of-bounds field clamped into bounds (what
   /// an Engine built from an invalid Config uses).
   Config Clamped() const;
+
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace portscope::detect

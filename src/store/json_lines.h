@@ -50,7 +50,7 @@ class JsonLinesSink : public Sink {
   std::string_view name() const override { return "json"; }
   Status Write(const Batch& batch) override;
   /// Reopens the file (after logrotate moved it). REQUIRES: the writer's thread or a stopped writer.
-  Status Reopen();
+  Status Reopen() override;
 
  private:
   JsonLinesSink(std::string path, FILE* f, const EcsOptions& o) : path_(std::move(path)), file_(f), options_(o) {}

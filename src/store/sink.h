@@ -69,6 +69,9 @@ class Sink {
   virtual Status Write(const Batch& batch) = 0;
   /// Periodic upkeep (retention), called by the writer between batches.
   virtual Status Maintain(uint64_t /*now_us*/) { return Status::Ok(); }
+  /// Reopens the sink's file by its path (after logrotate renamed it); a
+  /// no-op for sinks without one. Called by the writer (Writer::Reopen).
+  virtual Status Reopen() { return Status::Ok(); }
 };
 
 }  // namespace portscope::store

@@ -95,6 +95,18 @@ Status Writer::Flush() {
   return st;
 }
 
+Status Writer::Reopen() {
+  std::unique_lock l(mu_);
+  if (!started_) return Status::IoError("the store writer was not started");
+  if (stopped_) return Status::Ok();
+  const uint64_t target = ++reopen_wanted_;
+  wake_.notify_one();
+  done_.wait(l, [&] { return reopen_done_ >= target || stopped_; });
+  Status st = reopen_error_;
+  reopen_error_ = Status::Ok();
+  return st;
+}
+
 Status Writer::Close() {
   {
     std::lock_guard l(mu_);
@@ -134,7 +146,8 @@ void Writer::Run() {
   std::unique_lock l(mu_);
   for (;;) {
     wake_.wait_until(l, last + interval, [&] {
-      return stop_ || flush_wanted_ > written_seq_ || events_.size() >= std::max<size_t>(1, options_.queue_capacity / 2);
+      return stop_ || flush_wanted_ > written_seq_ || reopen_wanted_ > reopen_done_ ||
+             events_.size() >= std::max<size_t>(1, options_.queue_capacity / 2);
     });
     last = Clock::now();
     const bool closing = stop_;
@@ -143,6 +156,7 @@ void Writer::Run() {
     if (closing) budget_.CollectAll(&batch_.summaries);
     else budget_.Collect(&batch_.summaries);
     const uint64_t seq = accepted_seq_;
+    const uint64_t reopen = reopen_wanted_;
     WriterCounters counters = stats_.counters;
     counters.events_summarized = budget_.summarized();
     counters.sources_evicted = budget_.evicted();
@@ -180,7 +194,21 @@ void Writer::Run() {
       }
     }
 
+    // After the batch: what was queued before the rename goes to the old file.
+    Status reopen_error;
+    if (reopen > reopen_done_) {
+      for (Sink* s : sinks_) {
+        Status st = s->Reopen();
+        if (!st.ok() && reopen_error.ok())
+          reopen_error = Status::IoError(std::string(s->name()) + ": " + st.message());
+      }
+    }
+
     l.lock();
+    if (reopen > reopen_done_) {
+      reopen_done_ = reopen;
+      if (!reopen_error.ok()) reopen_error_ = reopen_error;
+    }
     if (primary_ok) {
       stats_.events_committed += batch_.events.size();
       stats_.alerts_committed += batch_.alerts.size();

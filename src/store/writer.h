@@ -95,6 +95,10 @@ class Writer {
   /// sink, with the summaries as they stand. Returns the first sink error
   /// since the previous Flush. REQUIRES: Start() was called.
   Status Flush();
+  /// Writes what is queued, then has every sink reopen its file (Sink::Reopen)
+  /// on the writer thread, and waits for that. Returns the first error.
+  /// REQUIRES: Start() was called.
+  Status Reopen();
   /// Writes what is queued, finishes every summary, stops the thread.
   /// Enqueue afterwards returns false. Idempotent.
   Status Close();
@@ -116,6 +120,9 @@ class Writer {
   uint64_t accepted_seq_ = 0;   // items accepted by Enqueue so far
   uint64_t written_seq_ = 0;    // items of completed cycles
   uint64_t flush_wanted_ = 0;
+  uint64_t reopen_wanted_ = 0;  // Reopen() calls so far
+  uint64_t reopen_done_ = 0;    // of which handled by the writer thread
+  Status reopen_error_;
   bool stop_ = false;
   bool started_ = false;
   bool stopped_ = false;

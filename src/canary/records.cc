@@ -1,0 +1,130 @@
+#include "canary/records.h"
+
+#include <algorithm>
+
+namespace portscope::canary {
+namespace {
+
+namespace tf = packet::tcp_flags;
+
+// detect/ and store/ name their enums alike; map by name so that a value
+// added to one without the other shows up as kMixed/kSingle, not as a
+// different kind.
+store::ScanKind StoreKind(detect::ScanKind k) {
+  return store::ParseScanKind(detect::ScanKindName(k)).value_or(store::ScanKind::kMixed);
+}
+
+store::ScanShape StoreShape(detect::ScanShape s) {
+  return store::ParseScanShape(detect::ScanShapeName(s)).value_or(store::ScanShape::kSingle);
+}
+
+store::AlertPhase StorePhase(detect::AlertPhase p) {
+  return store::ParseAlertPhase(detect::AlertPhaseName(p)).value_or(store::AlertPhase::kUpdated);
+}
+
+std::string TcpAction(uint8_t flags) {
+  switch (flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg)) {
+    case tf::kSyn: return "syn";
+    case 0: return "null";
+    case tf::kFin: return "fin";
+    case tf::kFin | tf::kPsh | tf::kUrg: return "xmas";
+    case tf::kAck: return "ack";
+    case tf::kFin | tf::kAck: return "maimon";
+    default: return "tcp";
+  }
+}
+
+}  // namespace
+
+store::AlertRecord ToAlertRecord(const detect::Alert& a, std::string_view sensor, uint64_t scan_id_base,
+                                 uint64_t now_us) {
+  store::AlertRecord r;
+  r.scan_id = scan_id_base + a.scan_id;
+  r.phase = StorePhase(a.phase);
+  r.time_us = now_us;
+  r.sensor = std::string(sensor);
+  r.source = a.source;
+  r.kind = StoreKind(a.kind);
+  r.shape = StoreShape(a.shape);
+  for (auto alg : {detect::Algorithm::kFastWindow, detect::Algorithm::kSlowWindow, detect::Algorithm::kTrw,
+                   detect::Algorithm::kWatchedPort})
+    if (a.fired(alg)) r.algorithms.emplace_back(detect::AlgorithmName(alg));
+  r.first_seen_us = a.first_seen_us;
+  r.last_seen_us = a.last_seen_us;
+  r.probes = a.probes;
+  r.port_count = a.ports_at_least;
+  r.host_count = a.hosts_at_least;
+  r.ports.assign(a.ports.begin(), a.ports.begin() + a.ports_listed);
+  r.hosts.assign(a.hosts.begin(), a.hosts.begin() + a.hosts_listed);
+  r.evidence = detect::DescribeEvidence(a);
+  r.tool_hint = detect::DescribeHint(a);
+  if (a.phase == detect::AlertPhase::kEnded) r.ended_reason = std::string(detect::EndReasonName(a.end_reason));
+  return r;
+}
+
+store::Event ObservationToEvent(const Observation& o, std::string_view sensor) {
+  store::Event e;
+  e.time_us = o.time_us;
+  e.sensor = std::string(sensor);
+  e.src = o.src;
+  e.sport = o.sport;
+  e.dst = o.dst;
+  e.dport = o.dport;
+  if (o.proto == registry::Proto::kUdp) {
+    e.transport = store::Transport::kUdp;
+    e.action = "datagram";
+  } else {
+    e.transport = store::Transport::kTcp;
+    e.tcp_flags = tf::kSyn;
+    e.action = "connect";
+  }
+  e.payload = o.payload;
+  e.payload_truncated = o.payload_truncated;
+  return e;
+}
+
+store::Event PacketToEvent(const packet::Probe& p, std::string_view sensor, size_t max_payload) {
+  store::Event e;
+  e.time_us = p.time_us;
+  e.sensor = std::string(sensor);
+  e.src = p.src;
+  e.sport = p.sport;
+  e.dst = p.dst;
+  e.dport = p.dport;
+  if (p.transport == packet::Transport::kUdp) {
+    e.transport = store::Transport::kUdp;
+    e.action = "datagram";
+  } else {
+    e.transport = store::Transport::kTcp;
+    e.tcp_flags = p.tcp_flags;
+    e.action = TcpAction(p.tcp_flags);
+  }
+  const size_t kept = std::min(p.payload.size(), max_payload);
+  e.payload.assign(reinterpret_cast<const char*>(p.payload.data()), kept);
+  e.payload_truncated = p.payload_wire_len > kept;
+  return e;
+}
+
+packet::Probe ObservationProbe(const Observation& o) {
+  packet::Probe p;
+  p.time_us = o.time_us;
+  p.src = o.src;
+  p.dst = o.dst;
+  p.sport = o.sport;
+  p.dport = o.dport;
+  p.transport = o.proto == registry::Proto::kUdp ? packet::Transport::kUdp : packet::Transport::kTcp;
+  p.ip_proto = o.proto == registry::Proto::kUdp ? 17 : 6;
+  if (p.transport == packet::Transport::kTcp) {
+    p.tcp_flags = tf::kSyn;
+    // A completed handshake means a full TCP stack made the SYN (connect(),
+    // never a raw-socket scanner's bare SYN): mark it as an OS SYN so the
+    // engine classes the probe as a connect.
+    p.timestamps = true;
+  } else {
+    p.payload = {reinterpret_cast<const uint8_t*>(o.payload.data()), o.payload.size()};
+    p.payload_wire_len = o.payload_len;
+  }
+  return p;
+}
+
+}  // namespace portscope::canary

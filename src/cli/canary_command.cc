@@ -1,0 +1,354 @@
+#include "cli/canary_command.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include "base/cidr.h"
+#include "base/text.h"
+#include "canary/daemon.h"
+#include "canary/port_choice.h"
+#include "canary/privileges.h"
+#include "cli/port_spec.h"
+#include "cli/socket_output.h"
+#include "sockets/socket_table.h"
+#include "store/database.h"
+#include "store/json_lines.h"
+#include "store/syslog.h"
+
+#ifndef PORTSCOPE_VERSION
+#define PORTSCOPE_VERSION "dev"
+#endif
+
+namespace portscope::cli {
+namespace {
+
+bool Given(const CanaryOptions& o, const char* flag) { return o.app && o.app->count(flag) > 0; }
+
+// The settings in force: the config file's, with every flag given on the
+// command line taking precedence.
+struct Settings {
+  detect::Config detect;
+  CanarySettings canary;
+};
+
+Result<Settings> LoadSettings(const CanaryOptions& o) {
+  Settings s;
+  if (!o.config_file.empty())
+    if (Status st = LoadCanaryConfig(o.config_file, &s.detect, &s.canary); !st.ok()) return st;
+  CanarySettings& c = s.canary;
+  const CanarySettings& f = o.flags;
+  if (Given(o, "--ports")) c.ports = f.ports;
+  if (Given(o, "--unassigned")) c.unassigned = f.unassigned;
+  if (Given(o, "--seed")) c.seed = f.seed;
+  if (Given(o, "--bind")) c.bind = f.bind;
+  if (Given(o, "--db")) c.db = f.db;
+  if (Given(o, "--json")) c.json = f.json;
+  if (Given(o, "--syslog")) c.syslog = f.syslog;
+  if (Given(o, "--syslog-to")) {
+    c.syslog_to = f.syslog_to;
+    c.syslog = true;
+  }
+  if (Given(o, "--read-bytes")) c.read_bytes = f.read_bytes;
+  if (Given(o, "--read-ms")) c.read_ms = f.read_ms;
+  if (Given(o, "--max-open")) c.max_open = f.max_open;
+  if (Given(o, "--user")) c.user = f.user;
+  if (Given(o, "--sensor")) c.sensor = f.sensor;
+  if (Given(o, "--quiet")) c.quiet = f.quiet;
+  if (Given(o, "--ignore")) {
+    c.ignore.clear();
+    for (const auto& arg : o.ignore_args)
+      for (auto item : Split(arg, ',')) c.ignore.emplace_back(Trim(item));
+  }
+  return s;
+}
+
+Result<std::vector<Cidr>> ParseIgnore(const std::vector<std::string>& items) {
+  std::vector<Cidr> out;
+  for (const auto& item : items) {
+    auto c = Cidr::Parse(Trim(item));
+    if (!c)
+      return Status::InvalidArgument("--ignore: '" + EscapeForTerminal(item) +
+                                     "' is not an address or a CIDR block (e.g. 192.0.2.7, 10.0.0.0/8, 2001:db8::/32)");
+    out.push_back(*c);
+  }
+  return out;
+}
+
+// Whether a listening socket would conflict with binding `bind` (unset: every
+// address) on its port.
+bool Conflicts(const sockets::SocketEntry& s, const std::optional<IpAddress>& bind) {
+  if (!bind || bind->is_unspecified() || s.local.is_unspecified()) return true;
+  return s.local == *bind;
+}
+
+// Ports something here already holds: refused, naming the holder.
+Status CheckHeld(const canary::ListenerOptions& l, const sockets::Snapshot& snap) {
+  auto check = [&](registry::Proto proto, const std::vector<uint16_t>& ports) -> Status {
+    std::set<uint16_t> wanted(ports.begin(), ports.end());
+    for (const sockets::SocketEntry& s : snap.sockets) {
+      if (s.proto != proto || !s.listening() || !wanted.count(s.local_port) || !Conflicts(s, l.bind_address)) continue;
+      const registry::PortRef ref{s.local_port, proto};
+      return Status::InvalidArgument(fmt::format(
+          "port {}/{} is already held: {}; portscope never takes a port in use (leave it out of --ports)", ref.port,
+          registry::ProtoName(proto), RenderHere(snap, ref, Style{})));
+    }
+    return Status::Ok();
+  };
+  if (Status s = check(registry::Proto::kTcp, l.tcp_ports); !s.ok()) return s;
+  return check(registry::Proto::kUdp, l.udp_ports);
+}
+
+// The directories Database::Open will create for `path` (missing ancestors).
+std::vector<std::string> MissingDirs(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto dir = std::filesystem::path(path).parent_path(); !dir.empty() && !std::filesystem::exists(dir, ec);
+       dir = dir.parent_path()) {
+    out.push_back(dir.string());
+    if (dir == dir.parent_path()) break;
+  }
+  return out;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "canary";
+  return buf;
+}
+
+// One line per alert on stderr (the journal, under systemd).
+class StderrAlerts : public canary::AlertListener {
+ public:
+  void OnAlert(const store::AlertRecord& a) override {
+    std::string ports;
+    for (size_t i = 0; i < a.ports.size() && i < 8; ++i) ports += (i ? "," : "") + std::to_string(a.ports[i]);
+    if (a.ports.size() > 8) ports += ",...";
+    std::string line = fmt::format(
+        "portscope: alert {} scan {} from {}: {} {}, {} port{} ({}), {} probe{}, {}{}\n", store::AlertPhaseName(a.phase),
+        a.scan_id, a.source.ToString(), store::ScanKindName(a.kind), store::ScanShapeName(a.shape), a.port_count,
+        a.port_count == 1 ? "" : "s", ports, a.probes, a.probes == 1 ? "" : "s", store::JoinAlgorithms(a.algorithms),
+        a.ended_reason.empty() ? "" : ", ended: " + a.ended_reason);
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+  }
+};
+
+// Everything RunCanary needs, checked, before anything is opened.
+struct Plan {
+  Settings settings;
+  canary::ListenerOptions listener;
+  std::vector<Cidr> ignore;
+  std::string db;
+  std::string user;  // "" when not root (nothing to drop)
+};
+
+Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, sockets::Snapshot* snap) {
+  auto settings = LoadSettings(o);
+  if (!settings.ok()) return settings.status();
+  Plan p;
+  p.settings = std::move(*settings);
+  const CanarySettings& c = p.settings.canary;
+  if (c.ports.empty() && c.unassigned == 0)
+    return Status::InvalidArgument("give the ports to watch: --ports 2202,2244,40000-40010 or --unassigned 20");
+  if (!c.ports.empty()) {
+    auto w = ParseWatchPorts(c.ports);
+    if (!w.ok()) return Status::InvalidArgument("--ports: " + w.status().message());
+    p.listener.tcp_ports = w->tcp;
+    p.listener.udp_ports = w->udp;
+  }
+  if (!c.bind.empty()) {
+    auto a = IpAddress::Parse(Trim(c.bind));
+    if (!a) return Status::InvalidArgument("--bind: '" + EscapeForTerminal(c.bind) + "' is not an IPv4 or IPv6 address");
+    p.listener.bind_address = *a;
+  }
+  if (c.unassigned > 0) {
+    canary::PortChoice choice;
+    choice.count = c.unassigned;
+    choice.seed = c.seed;
+    choice.ephemeral = canary::EphemeralPortRange();
+    for (const auto& s : snap->sockets) choice.held.insert(s.local_port);
+    for (uint16_t port : p.listener.tcp_ports) choice.held.insert(port);  // already chosen by --ports
+    auto chosen = canary::ChooseUnassignedPorts(reg, choice);
+    if (!chosen.ok()) return Status::InvalidArgument("--unassigned: " + chosen.status().message());
+    for (uint16_t port : *chosen) {
+      p.listener.tcp_ports.push_back(port);
+      p.listener.udp_ports.push_back(port);
+    }
+  }
+  if (c.read_bytes == 0 || c.read_bytes > 65536) return Status::InvalidArgument("--read-bytes: use 1 to 65536");
+  if (c.read_ms == 0 || c.read_ms > 600000) return Status::InvalidArgument("--read-ms: use 1 to 600000");
+  if (c.max_open == 0 || c.max_open > 1000000) return Status::InvalidArgument("--max-open: use 1 to 1000000");
+  p.listener.read_bytes = c.read_bytes;
+  p.listener.read_ms = c.read_ms;
+  p.listener.max_open = c.max_open;
+  auto ignore = ParseIgnore(c.ignore);
+  if (!ignore.ok()) return ignore.status();
+  p.ignore = std::move(*ignore);
+  // Every bound port is watched: one probe is an alert.
+  detect::Config& d = p.settings.detect;
+  d.watched_tcp_ports.insert(d.watched_tcp_ports.end(), p.listener.tcp_ports.begin(), p.listener.tcp_ports.end());
+  d.watched_udp_ports.insert(d.watched_udp_ports.end(), p.listener.udp_ports.begin(), p.listener.udp_ports.end());
+  if (Status s = d.Validate(); !s.ok()) return s;
+  p.db = c.db.empty() ? store::DefaultDatabasePath() : c.db;
+  if (geteuid() == 0) p.user = c.user.empty() ? canary::DefaultUnprivilegedUser() : c.user;
+  if (Status s = CheckHeld(p.listener, *snap); !s.ok()) return s;
+  return p;
+}
+
+int Exit(const Status& s) {
+  return Fail(s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitIo, s.message());
+}
+
+}  // namespace
+
+void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
+  CLI::App* c = app->add_subcommand("canary", "Watch unused ports: record every probe, never answer, recognise scans");
+  o->app = c;
+  CanarySettings& f = o->flags;
+  c->add_option("--ports", f.ports,
+                "ports to watch: lists and ranges, TCP and UDP (2202,2244,40000-40010); /tcp or /udp after an item "
+                "watches one protocol (2244/tcp,40000-40010/udp)");
+  c->add_option("--unassigned", f.unassigned,
+                "also watch N ports IANA leaves unassigned that nothing here holds (TCP and UDP)")
+      ->check(CLI::Range(1, 65535));
+  c->add_option("--seed", f.seed, "seed for --unassigned's choice (same seed, same ports)");
+  c->add_option("--bind", f.bind, "address to bind (default: every address, IPv6 and IPv4)");
+  c->add_option("--db", f.db,
+                "the canary's database (default: $PORTSCOPE_DB, else /var/lib/portscope/canary.db as root, else "
+                "$XDG_STATE_HOME/portscope/canary.db or ~/.local/state/portscope/canary.db)");
+  c->add_option("--json", f.json, "also write events and alerts as JSON lines (ECS) to FILE, - for stdout");
+  c->add_flag("--syslog", f.syslog, "also send events and alerts to syslog (RFC 5424, /dev/log)");
+  c->add_option("--syslog-to", f.syslog_to, "syslog target: /dev/log, unix:PATH, udp:HOST:PORT (implies --syslog)");
+  c->add_option("--read-bytes", f.read_bytes, "first bytes kept per connection or datagram (default 256)");
+  c->add_option("--read-ms", f.read_ms, "how long a connection may take to send them, ms (default 2000)");
+  c->add_option("--max-open", f.max_open, "connections held open at once; past it the oldest is closed (default 4096)");
+  c->add_option("--ignore", o->ignore_args,
+                "sources recorded but never alerted on: addresses and CIDR blocks, comma-separated, repeatable");
+  c->add_option("--user", f.user, "user to run as after binding (default as root: nobody)");
+  c->add_option("--sensor", f.sensor, "this canary's name in events and alerts (default: the hostname)");
+  c->add_option("--config", o->config_file, "TOML file: [canary] takes every flag above, [detect] the thresholds");
+  c->add_flag("--check-config", o->check_config, "check the config and flags, print what would be watched, exit");
+  c->add_flag("--quiet", f.quiet, "no start-up line and no alert lines on stderr (errors still)");
+  c->footer(
+      "Connect mode: binds the ports, accepts every connection, keeps its first bytes, never writes a\n"
+      "byte, closes with RST; records UDP datagrams, never replies. Every probe is an event in the\n"
+      "database (read it with `portscope events`, `alerts`, `report`); a probe of a watched port is an\n"
+      "alert at once, one line each on stderr. A port something else holds is refused, never taken.\n\n"
+      "Signals: SIGTERM/SIGINT write what is queued and exit 0. SIGHUP reopens the --json file (after\n"
+      "logrotate) and reloads the config file's [detect] thresholds and [canary] ignore list (flags\n"
+      "given on the command line keep their values); ports, bind, read limits, db and user need a restart.\n\n"
+      "Examples:\n"
+      "  portscope canary --ports 2202,2244,40000-40010\n"
+      "  portscope canary --unassigned 20 --seed 7 --json /var/log/portscope/canary.json\n"
+      "  portscope canary --config /etc/portscope/canary.toml --check-config");
+}
+
+int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
+  sockets::Query q;
+  q.listening_only = true;
+  auto snap = sockets::TakeSnapshot(q);
+  if (!snap.ok()) return Fail(kExitIo, "cannot read the socket table: " + snap.status().message());
+  auto plan = MakePlan(o, reg, &*snap);
+  if (!plan.ok()) return Exit(plan.status());
+  const CanarySettings& c = plan->settings.canary;
+  const std::string sensor = c.sensor.empty() ? Hostname() : c.sensor;
+  const std::string where = plan->listener.bind_address ? plan->listener.bind_address->ToString() : "every address";
+  auto list = [](const std::vector<uint16_t>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s.empty() ? std::string("none") : s;
+  };
+  const std::string summary = fmt::format("{} tcp ({}) and {} udp ({}) on {}; db {}", plan->listener.tcp_ports.size(),
+                                          list(plan->listener.tcp_ports), plan->listener.udp_ports.size(),
+                                          list(plan->listener.udp_ports), where, plan->db);
+  if (o.check_config) {
+    std::printf("config ok: would watch %s%s\n", summary.c_str(),
+                plan->user.empty() ? "" : (", running as " + plan->user).c_str());
+    return kExitOk;
+  }
+
+  // Sinks, opened as root: the database first (the primary one).
+  std::vector<std::unique_ptr<store::Sink>> sinks;
+  std::vector<std::string> owned_paths = MissingDirs(plan->db);
+  store::OpenOptions oo;
+  oo.write = true;
+  oo.create = true;
+  oo.move_aside_damaged = true;
+  oo.sensor = sensor;
+  oo.version = PORTSCOPE_VERSION;
+  oo.max_payload = c.read_bytes;
+  auto db = store::Database::Open(plan->db, oo);
+  if (!db.ok()) return Fail(kExitIo, db.status().message());
+  for (const auto& w : (*db)->warnings()) Note(w);
+  sinks.push_back(std::move(*db));
+  for (const char* suffix : {"", "-wal", "-shm"}) owned_paths.push_back(plan->db + suffix);
+  if (!c.json.empty()) {
+    auto json = store::JsonLinesSink::Open(c.json, store::EcsOptions{.hostname = sensor});
+    if (!json.ok()) return Fail(kExitIo, "--json: " + json.status().message());
+    sinks.push_back(std::move(*json));
+    if (c.json != "-") owned_paths.push_back(c.json);
+  }
+  if (c.syslog) {
+    store::SyslogOptions so;
+    so.target = c.syslog_to.empty() ? "/dev/log" : c.syslog_to;
+    auto sys = store::SyslogSink::Open(so);
+    if (!sys.ok()) return Fail(kExitIo, "--syslog: " + sys.status().message());
+    sinks.push_back(std::move(*sys));
+  }
+
+  canary::DaemonOptions d;
+  d.listener = plan->listener;
+  d.config.detect = plan->settings.detect;
+  d.config.ignore = plan->ignore;
+  d.sensor = sensor;
+  d.registry = &reg;
+  d.log = [](const std::string& m) { Note(m); };
+  if (!o.config_file.empty()) {
+    // SIGHUP: the file again, with the same flags and the ports in use.
+    const canary::ListenerOptions ports = plan->listener;
+    d.reload = [&o, ports]() -> Result<canary::ReloadableConfig> {
+      auto s = LoadSettings(o);
+      if (!s.ok()) return s.status();
+      auto ignore = ParseIgnore(s->canary.ignore);
+      if (!ignore.ok()) return ignore.status();
+      canary::ReloadableConfig r;
+      r.detect = s->detect;
+      r.detect.watched_tcp_ports.insert(r.detect.watched_tcp_ports.end(), ports.tcp_ports.begin(), ports.tcp_ports.end());
+      r.detect.watched_udp_ports.insert(r.detect.watched_udp_ports.end(), ports.udp_ports.begin(), ports.udp_ports.end());
+      if (Status st = r.detect.Validate(); !st.ok()) return st;
+      r.ignore = std::move(*ignore);
+      return r;
+    };
+  }
+  auto daemon = canary::Daemon::Create(std::move(d), std::move(sinks));
+  if (!daemon.ok()) {
+    // Between the check and the bind something took a port: name it now.
+    sockets::Query again;
+    again.listening_only = true;
+    if (auto s = sockets::TakeSnapshot(again); s.ok())
+      if (Status held = CheckHeld(plan->listener, *s); !held.ok()) return Exit(held);
+    return Exit(daemon.status());
+  }
+  StderrAlerts stderr_alerts;
+  if (!c.quiet) (*daemon)->AddAlertListener(&stderr_alerts);
+
+  if (!plan->user.empty()) {
+    if (Status s = canary::GiveToUser(owned_paths, plan->user); !s.ok()) return Exit(s);
+    if (Status s = canary::DropPrivileges(canary::DropTo{plan->user, false}); !s.ok()) return Exit(s);
+  }
+  if (!c.quiet)
+    std::fprintf(stderr, "portscope: canary watching %s%s; pid %d\n", summary.c_str(),
+                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()));
+  Status run = (*daemon)->Run();
+  if (!run.ok()) return Fail(kExitIo, run.message());
+  return kExitOk;
+}
+
+}  // namespace portscope::cli
