@@ -163,7 +163,10 @@ std::string RenderDashboard(const Layout& layout, const registry::Registry& reg,
                             : fmt::format("<a href=\"/canary?range={0}\">{0}</a> ", range);
   if (std::find(std::begin(kDashboardRanges), std::end(kDashboardRanges), d.range) == std::end(kDashboardRanges))
     out += "<strong aria-current=\"page\">" + E(d.range) + "</strong>";
-  out += fmt::format("</nav>\n<p class=\"muted\">{} to {} &middot; database <code>{}</code> &middot; "
+  out += "</nav>\n<form class=\"range\" action=\"/canary\" method=\"get\"><label>From <input name=\"range\" "
+         "size=\"16\" maxlength=\"40\" value=\"" + E(d.range) + "\" aria-label=\"Start of the time range\" "
+         "placeholder=\"12h, 3d, 2026-11-22T03:14\"></label> to now <button type=\"submit\">Show</button></form>\n";
+  out += fmt::format("<p class=\"muted\">{} to {} &middot; database <code>{}</code> &middot; "
                      "<span id=\"live\">live refresh needs JavaScript; reload for new probes</span></p>\n",
                      ShortUtc(r.since_us), ShortUtc(r.until_us), E(d.db_path));
   out += "<div class=\"stats\">\n";

@@ -23,9 +23,10 @@ struct CanaryOptions {
   /// The canary's database ("" is store::DefaultDatabasePath()).
   std::string db_path;
   /// /api/events and /api/alerts: rows when no limit is given, and the most a
-  /// limit may ask for (JSON of an event is ~1 KiB: 10,000 is ~10 MiB).
+  /// limit may ask for. An event's JSON is ~1 KiB, up to ~7 KiB with a
+  /// payload of the store's 4 KiB cap: 1,000 is at most ~7 MiB a response.
   size_t default_limit = 100;
-  size_t max_limit = 10000;
+  size_t max_limit = 1000;
   /// /api/report: top-list rows and timeline buckets at most.
   size_t max_top = 1000;
   uint32_t max_buckets = 1000;

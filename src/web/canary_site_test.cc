@@ -192,7 +192,7 @@ TEST_F(CanaryRoutes, BadInputIs400AndUnknownIs404) {
   for (const std::string path :
        {"/api/events?since=yesterday", "/api/events?until=2026-13-01", "/api/events?source=300.1.2.3",
         "/api/events?source=10.0.0.0/33", "/api/events?port=65536", "/api/events?port=-1", "/api/events?limit=0",
-        "/api/events?limit=99999999", "/api/events?limit=abc", "/api/events?transport=sctp",
+        "/api/events?limit=99999999", "/api/events?limit=1001", "/api/events?limit=abc", "/api/events?transport=sctp",
         "/api/events?kind=%3Cscript%3E", "/api/alerts?kind=bogus", "/api/alerts?active=maybe",
         "/api/alerts/0", "/api/alerts/-1", "/api/alerts/1x", "/api/alerts/99999999999999999999",
         "/api/report?since=10m%2B", "/api/report?since=2099-01-01", "/api/report?top=0", "/api/report?buckets=100000",
@@ -206,6 +206,12 @@ TEST_F(CanaryRoutes, BadInputIs400AndUnknownIs404) {
     EXPECT_EQ(r->status, 400) << path;
     EXPECT_TRUE(Has(r->get_header_value("Content-Type"), "text/html")) << path;
   }
+  // A bad range is said back escaped.
+  auto bad = Get("/canary?range=%3Cscript%3Ealert(1)%3C/script%3E");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_FALSE(Has(bad->body, "<script>alert"));
+  EXPECT_TRUE(Has(bad->body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
   GetJson("/api/alerts/4242", 404);
   GetJson("/api/sources/198.51.100.1", 404);
   GetJson("/api/canary", 404);
@@ -249,11 +255,19 @@ TEST_F(CanaryRoutes, PagesEscapeEverythingFromTheNetwork) {
 TEST_F(CanaryRoutes, DashboardAndPortPageShowWhatTheCanarySaw) {
   auto r = Get("/canary");
   ASSERT_TRUE(r);
-  for (const char* part : {"Probes over time", "id=\"chart\"", "Top sources", "Top ports", "Scan types",
+  for (const char* part : {"Probes over time", "<form class=\"range\" action=\"/canary\"", "id=\"chart\"", "Top sources", "Top ports", "Scan types",
                            "Latest probes", "Latest alerts", "href=\"/canary/sources/203.0.113.7\"",
                            "href=\"/canary/sources/2001%3Adb8%3A%3A9\"", "id=\"stat-probes\">4<", ">connect<",
                            "Lost: 7 events"})
     EXPECT_TRUE(Has(r->body, part)) << part;
+  // Any --since form as the range, from the form.
+  auto custom = Get("/canary?range=45m");
+  ASSERT_TRUE(custom);
+  EXPECT_EQ(custom->status, 200);
+  EXPECT_TRUE(Has(custom->body, "<strong aria-current=\"page\">45m</strong>"));
+  EXPECT_TRUE(Has(custom->body, "id=\"stat-probes\">4<"));
+  auto narrow = Get("/canary?range=15m");
+  EXPECT_TRUE(Has(narrow->body, "id=\"stat-probes\">2<"));
   auto port = Get("/ports/2244");
   ASSERT_TRUE(port);
   EXPECT_TRUE(Has(port->body, "What the canary has seen on this port"));
