@@ -90,7 +90,8 @@ CanarySite::CanarySite(const registry::Registry& reg, Metrics* metrics, CanaryOp
     : reg_(reg),
       options_(std::move(options)),
       layout_(reg),
-      store_(options_.db_path.empty() ? store::DefaultDatabasePath() : options_.db_path, options_.db_connections) {
+      store_(options_.db_path.empty() ? store::DefaultDatabasePath() : options_.db_path, options_.db_connections),
+      port_sections_(std::max<size_t>(1, options_.port_section_entries)) {
   RegisterMetrics(metrics);
 }
 
@@ -327,6 +328,8 @@ Response CanarySite::ApiSource(const Request& req) {
 }
 
 std::string CanarySite::PortSection(uint16_t port) {
+  const auto now = std::chrono::steady_clock::now();
+  if (auto hit = port_sections_.Get(port); hit && now - hit->made < options_.port_section_ttl) return hit->html;
   PortCanaryData d;
   Status st = store_.With([&](store::Database& db) -> Status {
     store::EventQuery eq;
@@ -350,7 +353,7 @@ std::string CanarySite::PortSection(uint16_t port) {
   d.have_db = st.ok();
   if (st.code() == Status::Code::kNotFound) d.note = "No canary database on this machine (" + st.message() + ").";
   else if (!st.ok()) d.note = "The canary database cannot be read: " + st.message();
-  return RenderPortCanarySection(port, d);
+  return port_sections_.Put(port, {now, RenderPortCanarySection(port, d)})->html;
 }
 
 void CanarySite::RegisterMetrics(Metrics* metrics) {

@@ -7,6 +7,7 @@
 #ifndef PORTSCOPE_WEB_CANARY_SITE_H_
 #define PORTSCOPE_WEB_CANARY_SITE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "report/canary_filters.h"
 #include "web/canary_store.h"
 #include "web/layout.h"
+#include "web/lru_cache.h"
 #include "web/metrics.h"
 #include "web/router.h"
 
@@ -37,6 +39,11 @@ struct CanaryOptions {
   size_t source_probes = 200;
   /// Port page: probes shown.
   size_t port_probes = 5;
+  /// A port page's canary section is reused for this long (as the "here"
+  /// section's snapshot is), so that a flood of page requests is not a flood
+  /// of queries; `port_section_entries` ports are kept (~2 KiB each).
+  std::chrono::milliseconds port_section_ttl{1000};
+  size_t port_section_entries = 1024;
   /// SQLite connections the server keeps open at most.
   size_t db_connections = 4;
 };
@@ -73,6 +80,11 @@ class CanarySite {
   const Layout layout_;
   CanaryStore store_;
   const Router* router_ = nullptr;
+  struct TimedHtml {
+    std::chrono::steady_clock::time_point made;
+    std::string html;
+  };
+  LruCache<uint16_t, TimedHtml> port_sections_;
 };
 
 /// The filters of a request's query parameters (since, until, source, port,
