@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>

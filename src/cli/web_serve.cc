@@ -15,6 +15,7 @@
 #include "registry/registry.h"
 #include "registry/user_layers.h"
 #include "web/auth.h"
+#include "web/canary_site.h"
 #include "web/metrics.h"
 #include "web/router.h"
 #include "web/server.h"
@@ -68,8 +69,14 @@ int ServeMain(int argc, char** argv) {
 
   web::Metrics metrics;
   web::Router router;
-  web::Site site(reg, &metrics);
+  web::CanaryOptions canary_options;
+  canary_options.db_path = o.db;
+  web::CanarySite canary(reg, &metrics, canary_options);
+  web::SiteOptions site_options;
+  site_options.port_section = [&canary](uint16_t port) { return canary.PortSection(port); };
+  web::Site site(reg, &metrics, site_options);
   site.Register(&router);
+  canary.Register(&router);
   web::ServerOptions options;
   options.listen = *listen;
   options.token = token;
@@ -79,8 +86,9 @@ int ServeMain(int argc, char** argv) {
 
   web::ListenAddress bound = *listen;
   bound.port = server.port();
-  std::printf("portscope: serving http://%s/ (%s; Ctrl-C stops)\n", bound.ToString().c_str(),
-              token.empty() ? "loopback only, no token" : "clients need the token");
+  std::printf("portscope: serving http://%s/ (%s; Ctrl-C stops); canary database %s\n", bound.ToString().c_str(),
+              token.empty() ? "loopback only, no token" : "clients need the token",
+              EscapeForTerminal(canary.db_path()).c_str());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};
