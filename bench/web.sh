@@ -2,7 +2,11 @@
 # Web server benchmark (issue 6): wrk on loopback against `portscope serve`,
 # 2 threads, keep-alive connections, latency percentiles:
 #   /api/ports/N   target >= 20,000 requests/s with p99 < 5 ms (2 cores)
-#   /ports/N       the HTML page, with its live "here" section
+#   /ports/N       the HTML page, with its live "here" section and what the
+#                  canary has seen on the port (a SQLite query per request)
+#   /api/events    the newest 100 of the canary's events (SQLite, JSON)
+# A canary (portscope canary) watches one free loopback port and is probed
+# PROBES times first, so the database the server reads is a real one.
 # Usage: bench/web.sh [SECONDS] [CONNECTIONS] [PORT]   (default 15 64 2244)
 # wrk shares the machine's cores with the server, as a local client would.
 # The load average is printed before and after: other work on the machine
@@ -17,16 +21,31 @@ PORTSCOPE_SETUP_BENCH=1 "$root/scripts/setup"
 bin="$root/build/portscope"
 tmp=$(mktemp -d)
 server=""
+canary=""
 cleanup() {
-  if [[ -n "$server" ]]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  for pid in $server $canary; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-"$bin" serve --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
+probes=${PROBES:-500}
+canary_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" canary --ports "$canary_port/tcp" --bind 127.0.0.1 --db "$tmp/canary.db" --quiet 2>"$tmp/canary.err" &
+canary=$!
+sleep 1
+python3 - "$canary_port" "$probes" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+for i in range(n):
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b"GET /probe/%d HTTP/1.0\r\n\r\n" % i)
+PY
+sleep 1.5   # the canary commits every 500 ms
+
+"$bin" serve --listen 127.0.0.1:0 --db "$tmp/canary.db" >"$tmp/out" 2>"$tmp/err" &
 server=$!
 url=""
 for _ in $(seq 100); do
@@ -37,7 +56,8 @@ done
 [[ -n "$url" ]] || { cat "$tmp/err" >&2; exit 1; }
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(nproc) cores  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for path in "api/ports/$port" "ports/$port"; do
+echo "canary database: $(curl -s "${url}api/report?since=1h" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"])')"
+for path in "api/ports/$port" "ports/$port" "api/events"; do
   # Warm-up: fills the page caches and the first "here" snapshot.
   wrk -t2 -c"$connections" -d3s "$url$path" >/dev/null
   wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url$path" >"$tmp/wrk"

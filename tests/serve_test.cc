@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "run_binary.h"
+#include "store/test_util.h"
+#include "store/time_text.h"
 
 namespace portscope {
 namespace {
@@ -145,6 +147,65 @@ TEST(Serve, ApiEqualsTheCliJsonAndSigtermStopsCleanly) {
   EXPECT_EQ(code, 0) << err;
   EXPECT_TRUE(Has(err, "stopped")) << err;
   EXPECT_LT(took.count(), 3000);
+}
+
+// The canary's JSON: /api/events, /api/alerts and /api/report against
+// `portscope events|alerts|report --json` over the same database.
+TEST(Serve, CanaryApiEqualsTheCliJson) {
+  const std::string dir = testing::MakeTempDir("serve-canary");
+  const std::string db_path = dir + "/canary.db";
+  {
+    auto db = store::testutil::OpenForWriting(db_path);
+    ASSERT_TRUE(db);
+    const uint64_t now = store::NowUs();
+    store::Batch b;
+    b.events.push_back(store::testutil::MakeEvent(now - 600000000, "203.0.113.7", 2244, "<script>alert(1)</script>"));
+    b.events.push_back(store::testutil::MakeEvent(now - 300000000, "198.51.100.2", 22, std::string("\x00\xff", 2)));
+    store::AlertRecord a;
+    a.scan_id = 1;
+    a.time_us = a.first_seen_us = a.last_seen_us = now - 300000000;
+    a.source = store::testutil::Ip("203.0.113.7");
+    a.kind = store::ScanKind::kSyn;
+    a.probes = 1;
+    a.ports = {2244};
+    b.alerts.push_back(a);
+    ASSERT_TRUE(db->Write(b).ok());
+  }
+  ServeProcess serve({"--listen", "127.0.0.1:0", "--db", db_path});
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.Client();
+  for (const auto& [path, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"/api/events", {"events", "--json"}},
+           {"/api/events?source=203.0.113.0/24&since=1h&port=2244", {"events", "--json", "--source", "203.0.113.0/24", "--since", "1h", "--port", "2244"}},
+           {"/api/alerts", {"alerts", "--json"}},
+           {"/api/alerts?kind=syn", {"alerts", "--json", "--kind", "syn"}}}) {
+    auto api = c.Get(path);
+    ASSERT_TRUE(api) << path;
+    ASSERT_EQ(api->status, 200) << path << ": " << api->body;
+    std::vector<std::string> full = args;
+    full.insert(full.end(), {"--db", db_path});
+    auto cli = RunPortscope(full);
+    ASSERT_EQ(cli.exit_code, 0) << path << ": " << cli.err;
+    EXPECT_EQ(json::parse(api->body), json::parse(cli.out)) << path;
+  }
+  auto api = c.Get("/api/report?since=2h&top=5");
+  ASSERT_TRUE(api);
+  auto cli = RunPortscope({"report", "--json", "--since", "2h", "--top", "5", "--db", db_path});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  json a = json::parse(api->body), b = json::parse(cli.out);
+  // The window ends at each one's "now"; everything else is the same.
+  for (json* j : {&a, &b}) {
+    j->erase("since");
+    j->erase("until");
+    for (auto& bucket : (*j)["timeline"]["buckets"]) bucket.erase("start");
+  }
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a["totals"]["probes"], 2);
+
+  auto dash = c.Get("/canary");
+  ASSERT_TRUE(dash);
+  EXPECT_EQ(dash->status, 200);
+  EXPECT_TRUE(Has(dash->body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
 TEST(Serve, TokenFromAFile) {

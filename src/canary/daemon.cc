@@ -166,6 +166,7 @@ std::vector<std::pair<registry::Proto, uint16_t>> Daemon::bound() const {
 }
 
 DaemonStats Daemon::stats() const { return stats_; }
+detect::Counters Daemon::engine_counters() const { return engine_->counters(); }
 store::WriterStats Daemon::writer_stats() const { return writer_->stats(); }
 const ListenerCounters* Daemon::listener_counters() const { return listener_ ? &listener_->counters() : nullptr; }
 

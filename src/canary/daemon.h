@@ -42,15 +42,12 @@
 #include "canary/connect_listener.h"
 #include "canary/observation.h"
 #include "detect/alert.h"
+#include "detect/engine.h"
 #include "detect/config.h"
 #include "packet/probe.h"
 #include "registry/registry.h"
 #include "store/sink.h"
 #include "store/writer.h"
-
-namespace portscope::detect {
-class Engine;
-}  // namespace portscope::detect
 
 namespace portscope::canary {
 
@@ -143,6 +140,8 @@ class Daemon : public ObservationSink, public detect::AlertSink {
   /// The ports bound (a 0 in the options becomes the port the kernel chose).
   std::vector<std::pair<registry::Proto, uint16_t>> bound() const;
   DaemonStats stats() const;
+  /// The detection engine's counters (sources evicted, flows dropped, ...).
+  detect::Counters engine_counters() const;
   store::WriterStats writer_stats() const;
   const ListenerCounters* listener_counters() const;
 

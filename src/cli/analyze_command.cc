@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <chrono>
 #include <map>
 

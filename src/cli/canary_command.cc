@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -21,6 +21,8 @@
 #include "canary/nft.h"
 #include "canary/port_choice.h"
 #include "canary/privileges.h"
+#include "canary/stealth.h"
+#include "canary/stealth_feed.h"
 #include "cli/port_spec.h"
 #include "cli/socket_output.h"
 #include "sockets/socket_table.h"
@@ -78,6 +80,9 @@ Result<Settings> LoadSettings(const CanaryOptions& o) {
   if (Given(o, "--user")) c.user = f.user;
   if (Given(o, "--sensor")) c.sensor = f.sensor;
   if (Given(o, "--quiet")) c.quiet = f.quiet;
+  if (Given(o, "--stealth")) c.stealth = f.stealth;
+  if (Given(o, "--interface")) c.interface = f.interface;
+  if (Given(o, "--capture-buffer")) c.capture_buffer_mb = f.capture_buffer_mb;
   if (Given(o, "--webhook")) c.webhook = f.webhook;
   if (Given(o, "--webhook-template")) c.webhook_template = f.webhook_template;
   if (Given(o, "--webhook-rate")) c.webhook_rate = f.webhook_rate;
@@ -218,6 +223,11 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
   if (c.read_bytes == 0 || c.read_bytes > 65536) return Status::InvalidArgument("--read-bytes: use 1 to 65536");
   if (c.read_ms == 0 || c.read_ms > 600000) return Status::InvalidArgument("--read-ms: use 1 to 600000");
   if (c.max_open == 0 || c.max_open > 1000000) return Status::InvalidArgument("--max-open: use 1 to 1000000");
+  if (c.capture_buffer_mb == 0 || c.capture_buffer_mb > 1024)
+    return Status::InvalidArgument("--capture-buffer: use 1 to 1024 (MiB)");
+  if (!c.stealth && (!c.interface.empty() || Given(o, "--capture-buffer")))
+    return Status::InvalidArgument("--interface and --capture-buffer apply to --stealth only");
+  if (c.stealth && !c.bind.empty()) return Status::InvalidArgument("--bind does not apply to --stealth (nothing is bound)");
   p.listener.read_bytes = c.read_bytes;
   p.listener.read_ms = c.read_ms;
   p.listener.max_open = c.max_open;
@@ -250,6 +260,15 @@ struct BlockTable {
     if (Status s = canary::RemoveTable(); !s.ok()) Note("--block: " + s.message());
   }
 };
+
+// The --allow entries that are single addresses, for an accept rule ahead
+// of the block sets (belt and braces: the Blocker never adds any of them).
+std::vector<IpAddress> AllowedHosts(const std::vector<Cidr>& allow) {
+  std::vector<IpAddress> out;
+  for (const Cidr& a : allow)
+    if (a.first() == a.last()) out.push_back(a.first());
+  return out;
+}
 
 // Runs portscope-canary-notify with this process's arguments (same PID).
 int ExecNotifyHelper() {
@@ -317,11 +336,21 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
   c->add_option("--config", o->config_file, "TOML file: [canary] takes every flag above, [detect] the thresholds");
   c->add_flag("--check-config", o->check_config, "check the config and flags, print what would be watched, exit");
   c->add_flag("--quiet", f.quiet, "no start-up line and no alert lines on stderr (errors still)");
+  c->add_flag("--stealth", f.stealth,
+              "bind nothing: drop packets to the ports with an nftables table and capture them (root: CAP_NET_ADMIN, "
+              "CAP_NET_RAW); scanners see the ports filtered");
+  c->add_option("--interface", f.interface, "--stealth: interface to capture on (default: any)");
+  c->add_option("--capture-buffer", f.capture_buffer_mb, "--stealth: kernel capture buffer, MiB (default 32)");
   c->footer(
       "Connect mode: binds the ports, accepts every connection, keeps its first bytes, never writes a\n"
       "byte, closes with RST; records UDP datagrams, never replies. Every probe is an event in the\n"
       "database (read it with `portscope events`, `alerts`, `report`); a probe of a watched port is an\n"
       "alert at once, one line each on stderr. A port something else holds is refused, never taken.\n\n"
+      "Stealth mode (--stealth): binds nothing. An nftables table of portscope's own (inet portscope)\n"
+      "drops every packet to the watched ports, so the host sends no SYN-ACK, RST or ICMP and scanners\n"
+      "see the ports filtered; libpcap captures the probes before netfilter drops them. A small\n"
+      "supervisor keeps CAP_NET_ADMIN to remove the table when the canary exits (the canary itself keeps\n"
+      "only CAP_NET_RAW); a table left by a crash is removed at the next start.\n\n"
       "Signals: SIGTERM/SIGINT write what is queued and exit 0. SIGHUP reopens the --json file (after\n"
       "logrotate) and reloads the config file's [detect] thresholds and [canary] ignore list (flags\n"
       "given on the command line keep their values); ports, bind, read limits, db and user need a restart.\n\n"
@@ -334,6 +363,7 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
       "  portscope canary --unassigned 20 --seed 7 --json /var/log/portscope/canary.json\n"
       "  portscope canary --ports 2244 --webhook https://hooks.slack.com/services/... --webhook-template slack\n"
       "  portscope canary --ports 2244 --block --allow 192.0.2.10,10.1.0.0/16\n"
+      "  portscope canary --stealth --ports 2202,2244 --interface eth0\n"
       "  portscope canary --config /etc/portscope/canary.toml --check-config");
 }
 
@@ -346,7 +376,10 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   if (!plan.ok()) return Exit(plan.status());
   const CanarySettings& c = plan->settings.canary;
   const std::string sensor = c.sensor.empty() ? Hostname() : c.sensor;
-  const std::string where = plan->listener.bind_address ? plan->listener.bind_address->ToString() : "every address";
+  const std::string interface = c.interface.empty() ? "any" : c.interface;
+  const std::string where = c.stealth ? "interface " + interface + " (stealth: capture, nftables drop)"
+                            : plan->listener.bind_address ? plan->listener.bind_address->ToString()
+                                                          : "every address";
   auto list = [](const std::vector<uint16_t>& v) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
@@ -369,6 +402,22 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     std::printf("config ok: would watch %s%s%s\n", summary.c_str(), extras.c_str(),
                 plan->user.empty() ? "" : (", running as " + plan->user).c_str());
     return kExitOk;
+  }
+
+  if (c.stealth) {
+    // The supervisor owns the nftables table and returns here, once the
+    // canary (its child) has ended and the table is gone.
+    canary::NftRules rules;
+    rules.drop_tcp = plan->listener.tcp_ports;
+    rules.drop_udp = plan->listener.udp_ports;
+    // --block's sets; no accept rules for --allow here: they would come
+    // before the drops and let the host answer those sources (the Blocker
+    // never blocks them anyway).
+    rules.block_sets = c.block;
+    std::fflush(nullptr);
+    auto supervised = canary::SuperviseStealth(rules, [](const std::string& m) { Note(m); });
+    if (!supervised.ok()) return Fail(kExitIo, "--stealth: " + supervised.status().message());
+    if (supervised->has_value()) return **supervised;
   }
 
   // Sinks, opened as root: the database first (the primary one).
@@ -400,8 +449,26 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     sinks.push_back(std::move(*sys));
   }
 
+  // Stealth: the capture, opened while still root.
+  std::unique_ptr<canary::StealthFeed> feed;
+  if (c.stealth) {
+    packet::LiveCaptureOptions lo;
+    lo.interface = interface;
+    lo.tcp_ports = plan->listener.tcp_ports;
+    lo.udp_ports = plan->listener.udp_ports;
+    lo.payload_bytes = c.read_bytes;
+    lo.buffer_bytes = c.capture_buffer_mb << 20;
+    auto opened = canary::StealthFeed::Open(lo);
+    if (!opened.ok()) return Exit(opened.status());
+    feed = std::move(*opened);
+  }
+
   canary::DaemonOptions d;
   d.listener = plan->listener;
+  if (c.stealth) {
+    d.listener.tcp_ports.clear();  // bind nothing; read_bytes still caps stored payloads
+    d.listener.udp_ports.clear();
+  }
   d.config.detect = plan->settings.detect;
   d.config.ignore = plan->ignore;
   d.sensor = sensor;
@@ -437,17 +504,19 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
                                   "listener that did not set SO_REUSEADDR keep the port for up to 60 s)");
     return Exit(daemon.status());
   }
+  if (feed)
+    if (Status s = feed->Attach(daemon->get(), [](const std::string& m) { Note(m); }); !s.ok()) return Exit(s);
   StderrAlerts stderr_alerts;
   if (!c.quiet) (*daemon)->AddAlertListener(&stderr_alerts);
 
   // --block: portscope's nftables table with the block sets, made as root
-  // (a leftover from a crash goes first) and removed at exit.
+  // (a leftover from a crash goes first) and removed at exit. In stealth
+  // mode the supervisor's table has them.
   std::optional<BlockTable> block_table;
-  if (c.block) {
+  if (c.block && !c.stealth) {
     canary::NftRules rules;
     rules.block_sets = true;
-    for (const Cidr& a : plan->allow)
-      if (a.first() == a.last()) rules.allow.push_back(a.first());  // blocks are never in the set anyway
+    rules.allow = AllowedHosts(plan->allow);
     if (auto leftover = canary::RemoveLeftoverTable(); !leftover.ok()) return Exit(leftover.status());
     if (Status s = canary::InstallTable(rules); !s.ok()) return Fail(kExitIo, "--block: " + s.message());
     block_table.emplace();
@@ -456,7 +525,7 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   if (!plan->user.empty()) {
     if (Status s = canary::GiveToUser(owned_paths, plan->user); !s.ok()) return Exit(s);
     // --block keeps CAP_NET_ADMIN: nft runs after the drop.
-    if (Status s = canary::DropPrivileges(canary::DropTo{plan->user, false, c.block}); !s.ok()) return Exit(s);
+    if (Status s = canary::DropPrivileges(canary::DropTo{plan->user, c.stealth, c.block}); !s.ok()) return Exit(s);
   }
   // Listeners with threads start after the drop: a thread keeps the
   // capabilities it started with.
@@ -476,10 +545,32 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     webhook = std::move(*made);
     (*daemon)->AddAlertListener(webhook.listener.get());
   }
+  if (c.stealth)
+    if (Status s = canary::FollowSupervisor(); !s.ok()) return Exit(s);
   if (!c.quiet)
-    std::fprintf(stderr, "portscope: canary watching %s%s%s; pid %d\n", summary.c_str(), extras.c_str(),
-                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()));
+    std::fprintf(stderr, "portscope: canary watching %s%s%s; pid %d%s\n", summary.c_str(), extras.c_str(),
+                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()),
+                 c.stealth ? fmt::format(" (supervisor {})", getppid()).c_str() : "");
   Status run = (*daemon)->Run();
+  if (feed && !c.quiet) {
+    // What a flood cost, in counters that add up: captured probes = probes
+    // handled; events = accepted + dropped; accepted = committed +
+    // summarized (+ lost to a failing sink).
+    if (auto st = feed->Stats(); st.ok()) Note(canary::DescribeCaptureStats(interface, *st));
+    const canary::DaemonStats ds = (*daemon)->stats();
+    const store::WriterStats ws = (*daemon)->writer_stats();
+    Note(fmt::format("daemon: {} probes handled, {} alerts; {} events: {} accepted ({} committed, {} summarized, {} "
+                     "lost), {} dropped (queue full); {} alerts dropped; {} budget sources evicted",
+                     ds.packet_probes, ds.alerts, ds.events, ws.counters.events_enqueued, ws.events_committed,
+                     ws.counters.events_summarized, ws.events_lost, ws.counters.events_dropped,
+                     ws.counters.alerts_dropped, ws.counters.sources_evicted));
+    const detect::Counters ec = (*daemon)->engine_counters();
+    Note(fmt::format("engine: {} probes, {} sources created, {} expired, {} evicted (table full), {} dropped; {} flows "
+                     "evicted, {} dropped; {} scans started, {} evicted; alerts {} started, {} deferred, {} dropped",
+                     ec.probes, ec.sources_created, ec.sources_expired, ec.sources_evicted, ec.sources_dropped,
+                     ec.flows_evicted, ec.flows_dropped, ec.scans_started, ec.scans_evicted, ec.alerts_started,
+                     ec.alerts_deferred, ec.alerts_dropped));
+  }
   daemon->reset();  // no alert comes after this: the listeners may go
   if (!c.quiet && blocker) {
     auto b = blocker->stats();

@@ -4,12 +4,11 @@
 
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -57,6 +56,7 @@ class LoadedRegistry {
 // Reads port specs from stdin, one or more per line (commas or spaces).
 Result<std::vector<PortQuery>> ReadStdinSpecs() {
   std::vector<PortQuery> out;
+  InitIostreams();
   std::string line;
   size_t number = 0;
   while (std::getline(std::cin, line)) {
@@ -99,6 +99,11 @@ int RunInfo(const Common& common, const std::vector<std::string>& args) {
   sockets::Query here_query;
   here_query.listening_only = true;
   if (queries->size() == 1 && queries->front().lo == queries->front().hi) here_query.port = queries->front().lo;
+  // Only the protocols asked about: `22/tcp` needs no UDP dumps.
+  if (std::all_of(queries->begin(), queries->end(), [](const PortQuery& q) { return q.proto.has_value(); })) {
+    here_query.tcp = std::any_of(queries->begin(), queries->end(), [](const PortQuery& q) { return *q.proto == Proto::kTcp; });
+    here_query.udp = std::any_of(queries->begin(), queries->end(), [](const PortQuery& q) { return *q.proto == Proto::kUdp; });
+  }
   auto here = sockets::TakeSnapshot(here_query);
   // Output is streamed: `portscope --json 0-65535` must not hold 260k objects.
   std::vector<const registry::LayerView*> used;
@@ -343,6 +348,7 @@ int Main(int argc, char** argv) {
     if (auto code = FastInfo(args)) return *code;
     args.insert(args.begin() + 1, "info");
   }
+  InitIostreams();  // CLI11 writes help and errors to std::cout/cerr
   if (args.size() >= 2 && args[1] == "help") args[1] = "--help";
   if (args.size() >= 3 && (args[1] == "info" || args[1] == "page")) {
     for (size_t i = 2; i < args.size(); ++i) {

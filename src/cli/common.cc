@@ -3,8 +3,8 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
+#include "cli/cli11.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

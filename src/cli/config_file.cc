@@ -182,6 +182,9 @@ Status ReadCanarySection(const toml::table& root, const std::string& origin, Can
     else if (key == "block") s = r.Bool(&c->block);
     else if (key == "block_timeout") s = r.Count(&c->block_timeout, 86400 * 365);
     else if (key == "allow") s = r.Strings(&c->allow);
+    else if (key == "stealth") s = r.Bool(&c->stealth);
+    else if (key == "interface") s = r.String(&c->interface);
+    else if (key == "capture_buffer_mb") s = r.Count(&c->capture_buffer_mb, 1024);
     else s = r.Bad("unknown key");
     if (!s.ok()) return s;
   }

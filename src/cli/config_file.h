@@ -18,6 +18,7 @@
 //   webhook = "https://hooks.slack.com/services/..."   webhook_template = "slack"
 //   webhook_rate = 10       webhook_ca = ""
 //   block = false           block_timeout = 3600   allow = ["192.0.2.10", "10.1.0.0/16"]
+//   stealth = false         interface = "any" capture_buffer_mb = 32
 #ifndef PORTSCOPE_CLI_CONFIG_FILE_H_
 #define PORTSCOPE_CLI_CONFIG_FILE_H_
 
@@ -66,6 +67,9 @@ struct CanarySettings {
   bool block = false;
   uint32_t block_timeout = 3600;            // seconds
   std::vector<std::string> allow;           // never blocked: addresses and CIDR blocks
+  bool stealth = false;            // capture + nftables drop instead of binding
+  std::string interface;           // stealth: capture interface ("" = any)
+  uint32_t capture_buffer_mb = 32; // stealth: kernel capture ring, MiB
 };
 
 /// Reads [detect] and [canary] from `path` (fields not named keep their

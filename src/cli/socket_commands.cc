@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <atomic>
 #include <csignal>
 #include <map>

@@ -2,14 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <cstdio>
 #include <memory>
 
 #include "base/cidr.h"
 #include "base/text.h"
 #include "cli/store_output.h"
-#include "cli/time_args.h"
+#include "report/canary_filters.h"
+#include "report/canary_json.h"
+#include "report/time_args.h"
 #include "store/database.h"
 #include "store/json_lines.h"
 #include "store/time_text.h"
@@ -49,56 +51,18 @@ int QueryFailed(const Status& st) {
   return Fail(kExitIo, st.message());
 }
 
-// Parses the shared filters; false (and a message, exit 2) on bad input.
-struct Parsed {
-  std::optional<uint64_t> since, until;
-  std::optional<Cidr> source;
-  std::optional<uint16_t> port;
-};
+report::FilterText Text(const StoreFilters& f) { return {f.since, f.until, f.source, f.port, f.kind, ""}; }
 
-bool ParseFilters(const StoreFilters& f, uint64_t now, Parsed* out, int* code) {
-  if (!f.since.empty()) {
-    auto t = ParseTimeArg(f.since, now);
-    if (!t.ok()) {
-      *code = Fail(kExitUsage, "--since: " + t.status().message());
-      return false;
-    }
-    out->since = *t;
-  }
-  if (!f.until.empty()) {
-    auto t = ParseTimeArg(f.until, now);
-    if (!t.ok()) {
-      *code = Fail(kExitUsage, "--until: " + t.status().message());
-      return false;
-    }
-    out->until = *t;
-  }
-  if (!f.source.empty()) {
-    out->source = Cidr::Parse(Trim(f.source));
-    if (!out->source) {
-      *code = Fail(kExitUsage, fmt::format("--source: '{}' is not an address or a CIDR block (e.g. 203.0.113.7, "
-                                           "203.0.113.0/24, 2001:db8::/32)",
-                                           EscapeForTerminal(f.source)));
-      return false;
-    }
-  }
-  if (!f.port.empty()) {
-    auto p = ParseUint(Trim(f.port), 65535);
-    if (!p) {
-      *code = Fail(kExitUsage, fmt::format("--port: '{}' is not a port number (0-65535)", EscapeForTerminal(f.port)));
-      return false;
-    }
-    out->port = static_cast<uint16_t>(*p);
-  }
-  return true;
-}
+constexpr report::FilterNaming kFlags{"--"};
 
-std::string Matching(const Parsed& p, const StoreFilters& f) {
+// " since ... from ... on port N": what the filters asked for, for "no events".
+template <typename Query>
+std::string Matching(const Query& q, const StoreFilters& f) {
   std::vector<std::string> parts;
-  if (!f.since.empty()) parts.push_back("since " + FormatLocalTime(*p.since));
-  if (!f.until.empty()) parts.push_back("until " + FormatLocalTime(*p.until));
-  if (p.source) parts.push_back("from " + p.source->ToString());
-  if (p.port) parts.push_back(fmt::format("on port {}", *p.port));
+  if (q.since_us) parts.push_back("since " + report::FormatLocalTime(*q.since_us));
+  if (q.until_us) parts.push_back("until " + report::FormatLocalTime(*q.until_us));
+  if (q.source) parts.push_back("from " + q.source->ToString());
+  if (q.port) parts.push_back(fmt::format("on port {}", *q.port));
   if (!f.kind.empty()) parts.push_back("of kind " + EscapeForTerminal(f.kind));
   std::string s;
   for (const auto& x : parts) s += " " + x;
@@ -161,20 +125,12 @@ void AddReportCommand(CLI::App* app, ReportOptions* o) {
 
 int RunEvents(const EventsOptions& o, const registry::Registry& reg) {
   int code = kExitOk;
-  Parsed p;
-  if (!ParseFilters(o.filters, store::NowUs(), &p, &code)) return code;
-  store::EventQuery q;
-  q.since_us = p.since;
-  q.until_us = p.until;
-  q.source = p.source;
-  q.port = p.port;
+  report::FilterText text = Text(o.filters);
+  text.transport = o.transport;
+  auto parsed = report::ParseEventFilters(text, store::NowUs(), kFlags);
+  if (!parsed.ok()) return Fail(kExitUsage, parsed.status().message());
+  store::EventQuery q = *parsed;
   q.limit = o.limit;
-  if (!o.filters.kind.empty()) q.action = ToLower(std::string(Trim(o.filters.kind)));
-  if (!o.transport.empty()) {
-    q.transport = store::ParseTransport(Trim(o.transport));
-    if (!q.transport || *q.transport == store::Transport::kMixed)
-      return Fail(kExitUsage, "--transport: use tcp, udp or icmp");
-  }
   std::string path = DbPath(o.db);
   auto db = OpenDb(path, &code);
   if (!db) return code;
@@ -202,7 +158,7 @@ int RunEvents(const EventsOptions& o, const registry::Registry& reg) {
   Print(out);
   if (!st.ok()) return QueryFailed(st);
   if (rows == 0) {
-    if (!o.common.json) std::fprintf(stderr, "portscope: no events%s in %s\n", Matching(p, o.filters).c_str(), EscapeForTerminal(path).c_str());
+    if (!o.common.json) std::fprintf(stderr, "portscope: no events%s in %s\n", Matching(q, o.filters).c_str(), EscapeForTerminal(path).c_str());
     return kExitNotFound;
   }
   if (o.limit && rows == o.limit) {
@@ -217,20 +173,10 @@ int RunEvents(const EventsOptions& o, const registry::Registry& reg) {
 int RunAlerts(const AlertsOptions& o, const registry::Registry& reg) {
   (void)reg;
   int code = kExitOk;
-  Parsed p;
-  if (!ParseFilters(o.filters, store::NowUs(), &p, &code)) return code;
-  store::AlertQuery q;
-  q.since_us = p.since;
-  q.until_us = p.until;
-  q.source = p.source;
-  q.port = p.port;
+  auto parsed = report::ParseAlertFilters(Text(o.filters), store::NowUs(), kFlags);
+  if (!parsed.ok()) return Fail(kExitUsage, parsed.status().message());
+  store::AlertQuery q = *parsed;
   q.limit = o.limit;
-  if (!o.filters.kind.empty()) {
-    q.kind = store::ParseScanKind(Trim(o.filters.kind));
-    if (!q.kind)
-      return Fail(kExitUsage, fmt::format("--kind: '{}' is not a scan type (syn, connect, fin, null, xmas, ack, maimon, udp, mixed)",
-                                          EscapeForTerminal(o.filters.kind)));
-  }
   std::string path = DbPath(o.db);
   auto db = OpenDb(path, &code);
   if (!db) return code;
@@ -248,7 +194,7 @@ int RunAlerts(const AlertsOptions& o, const registry::Registry& reg) {
     return alerts->empty() ? kExitNotFound : kExitOk;
   }
   if (alerts->empty()) {
-    std::fprintf(stderr, "portscope: no %sscans%s in %s\n", o.active ? "active " : "", Matching(p, o.filters).c_str(),
+    std::fprintf(stderr, "portscope: no %sscans%s in %s\n", o.active ? "active " : "", Matching(q, o.filters).c_str(),
                  EscapeForTerminal(path).c_str());
     return kExitNotFound;
   }
@@ -267,9 +213,8 @@ int RunAlerts(const AlertsOptions& o, const registry::Registry& reg) {
 
 int RunReport(const ReportOptions& o, const registry::Registry& reg) {
   uint64_t now = store::NowUs();
-  auto since = ParseTimeArg(o.since, now);
-  if (!since.ok()) return Fail(kExitUsage, "--since: " + since.status().message());
-  if (*since >= now) return Fail(kExitUsage, "--since: the time is not in the past");
+  auto since = report::ParseReportSince(o.since, now, kFlags);
+  if (!since.ok()) return Fail(kExitUsage, since.status().message());
   int code = kExitOk;
   std::string path = DbPath(o.db);
   auto db = OpenDb(path, &code);
@@ -282,7 +227,7 @@ int RunReport(const ReportOptions& o, const registry::Registry& reg) {
   auto report = db->BuildReport(q);
   if (!report.ok()) return QueryFailed(report.status());
   if (o.common.json) {
-    Print(ReportJson(*report, reg, path).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    Print(report::ReportJson(*report, reg, path).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
   } else {
     Print(RenderReport(*report, reg, path, o.common.MakeStyle()));
   }

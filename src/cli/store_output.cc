@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "base/text.h"
-#include "cli/time_args.h"
+#include "report/time_args.h"
 #include "store/json_lines.h"
 #include "store/time_text.h"
 
@@ -59,12 +59,12 @@ std::string EventTableHeader(const Style& style) {
 }
 
 std::string EventTableRow(const Event& e, const registry::Registry& reg) {
-  std::string time = FormatLocalTime(e.time_us);
+  std::string time = report::FormatLocalTime(e.time_us);
   if (e.summary()) {
     std::string dst = e.distinct_ports == 1 && e.dport ? fmt::format("{} port {}", e.dst.is_unspecified() ? "*" : e.dst.ToString(), e.dport)
                                                        : fmt::format("{} ports", WithCommas(e.distinct_ports));
     std::string what = fmt::format("{} probes past the budget, {} to {}", WithCommas(e.count),
-                                   FormatLocalTime(e.time_us).substr(11), FormatLocalTime(e.end_us()).substr(11));
+                                   report::FormatLocalTime(e.time_us).substr(11), report::FormatLocalTime(e.end_us()).substr(11));
     return fmt::format("{}  {}  {}  {}  {}  {}\n", time, Pad(e.src.ToString(), 21), Pad(dst, 26), Pad("summary", 9),
                        Pad("", 14), what);
   }
@@ -94,14 +94,14 @@ std::string AlertTableRows(const AlertRecord& a, bool verbose, const Style& styl
   else if (a.phase != store::AlertPhase::kEnded) state = "active";
   uint64_t duration = a.last_seen_us > a.first_seen_us ? a.last_seen_us - a.first_seen_us : 0;
   std::string kind(store::ScanKindName(a.kind));
-  std::string out = fmt::format("{}  {}  {}  {:<10}  {:>9}  {:>6}  {:>5}  {:<8}  {}  {}\n", FormatLocalTime(start),
+  std::string out = fmt::format("{}  {}  {}  {:<10}  {:>9}  {:>6}  {:>5}  {:<8}  {}  {}\n", report::FormatLocalTime(start),
                                 Pad(a.source.ToString(), 21), style.yellow(Pad(kind, 8)), store::ScanShapeName(a.shape),
                                 WithCommas(a.probes), WithCommas(a.port_count), WithCommas(a.host_count),
-                                FormatDuration(duration), Pad(state, 15), PortList(a.ports, 12));
+                                report::FormatDuration(duration), Pad(state, 15), PortList(a.ports, 12));
   if (!a.tool_hint.empty()) out += "    " + EscapeForTerminal(a.tool_hint) + "\n";
   if (verbose) {
     out += fmt::format("    scan {} (run {}), algorithms {}, last seen {}\n", a.scan_id, a.run_id,
-                       EscapeForTerminal(store::JoinAlgorithms(a.algorithms)), FormatLocalTime(a.last_seen_us));
+                       EscapeForTerminal(store::JoinAlgorithms(a.algorithms)), report::FormatLocalTime(a.last_seen_us));
     for (auto line : Split(a.evidence, '\n'))
       if (!Trim(line).empty()) out += "    evidence: " + EscapeForTerminal(line) + "\n";
     if (!a.ports.empty()) out += "    ports: " + PortList(a.ports, 200) + "\n";
@@ -128,8 +128,8 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
                          const Style& style) {
   std::string out;
   uint64_t span = r.until_us - r.since_us;
-  out += style.bold(fmt::format("Canary report, {} to {} ({})", FormatLocalTime(r.since_us), FormatLocalTime(r.until_us),
-                                FormatDuration(span))) +
+  out += style.bold(fmt::format("Canary report, {} to {} ({})", report::FormatLocalTime(r.since_us), report::FormatLocalTime(r.until_us),
+                                report::FormatDuration(span))) +
          "\n";
   out += fmt::format("database {}\n", EscapeForTerminal(db_path));
   uint64_t probes = r.events_stored + r.probes_summarized;
@@ -149,7 +149,7 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
   else out += style.bold(fmt::format("  {:<{}}  {:>10}  {:>6}  {:>5}  {:<19}  {}", "SOURCE", width, "PROBES", "PORTS", "SCANS", "FIRST", "LAST")) + "\n";
   for (const auto& s : r.top_sources)
     out += fmt::format("  {:<{}}  {:>10}  {:>6}  {:>5}  {}  {}\n", s.src.ToString(), width, WithCommas(s.probes),
-                       WithCommas(s.ports), WithCommas(s.scans), FormatLocalTime(s.first_us), FormatLocalTime(s.last_us));
+                       WithCommas(s.ports), WithCommas(s.scans), report::FormatLocalTime(s.first_us), report::FormatLocalTime(s.last_us));
 
   out += "\n" + style.bold("Top ports") + "\n";
   if (r.top_ports.empty()) out += "  none\n";
@@ -175,68 +175,20 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
   for (const auto& h : r.tool_hints)
     out += fmt::format("  likely {}: {} scans\n", EscapeForTerminal(h.hint), WithCommas(h.scans));
 
-  out += "\n" + style.bold(fmt::format("Timeline (probes per {})", FormatDuration(r.bucket_us))) + "\n";
+  out += "\n" + style.bold(fmt::format("Timeline (probes per {})", report::FormatDuration(r.bucket_us))) + "\n";
   uint64_t max = 0;
   for (uint64_t v : r.timeline_probes) max = std::max(max, v);
   // Labels: the time of day within two days, the date and time within a
   // year, the date beyond.
   constexpr uint64_t kDayUs = 86400ull * 1000000;
   for (size_t i = 0; i < r.timeline_probes.size(); ++i) {
-    std::string when = FormatLocalTime(r.since_us + i * r.bucket_us);
+    std::string when = report::FormatLocalTime(r.since_us + i * r.bucket_us);
     std::string label = span <= 2 * kDayUs ? when.substr(11, 5) : span <= 300 * kDayUs ? when.substr(5, 11) : when.substr(0, 10);
     std::string scans = r.timeline_scans[i] ? fmt::format("  {} scan{}", r.timeline_scans[i], r.timeline_scans[i] == 1 ? "" : "s") : "";
     out += fmt::format("  {}  {:>10}  {}{}\n", label, WithCommas(r.timeline_probes[i]),
                        style.green(Bar(r.timeline_probes[i], max, 40)), style.yellow(scans));
   }
   return out;
-}
-
-nlohmann::ordered_json ReportJson(const store::Report& r, const registry::Registry& reg, const std::string& db_path) {
-  using Json = nlohmann::ordered_json;
-  Json j;
-  j["since"] = store::FormatRfc3339(r.since_us);
-  j["until"] = store::FormatRfc3339(r.until_us);
-  j["database"] = db_path;
-  j["totals"] = {{"probes", r.events_stored + r.probes_summarized}, {"events_stored", r.events_stored},
-                 {"probes_summarized", r.probes_summarized}, {"summary_rows", r.summary_rows},
-                 {"sources", r.sources}, {"scans", r.scans}};
-  Json sources = Json::array();
-  for (const auto& s : r.top_sources)
-    sources.push_back({{"ip", s.src.ToString()}, {"probes", s.probes}, {"ports", s.ports}, {"scans", s.scans},
-                       {"first", store::FormatRfc3339(s.first_us)}, {"last", store::FormatRfc3339(s.last_us)}});
-  j["top_sources"] = std::move(sources);
-  Json ports = Json::array();
-  for (const auto& p : r.top_ports) {
-    Json row = {{"port", p.port}, {"transport", std::string(store::TransportName(p.transport))}};
-    if (HasPorts(p.transport)) {
-      auto brief = reg.LookupBrief({p.port, p.transport == Transport::kTcp ? registry::Proto::kTcp : registry::Proto::kUdp});
-      row["service"] = brief.name.empty() ? Json(nullptr) : Json(std::string(brief.name));
-      row["iana_status"] = std::string(registry::IanaStatusKey(brief.status));
-    } else {
-      row["service"] = nullptr;
-      row["iana_status"] = nullptr;
-    }
-    row["probes"] = p.probes;
-    row["sources"] = p.sources;
-    ports.push_back(std::move(row));
-  }
-  j["top_ports"] = std::move(ports);
-  Json kinds = Json::array();
-  for (const auto& k : r.scan_kinds)
-    kinds.push_back({{"kind", std::string(store::ScanKindName(k.kind))}, {"scans", k.scans}, {"probes", k.probes}});
-  j["scan_kinds"] = std::move(kinds);
-  Json hints = Json::array();
-  for (const auto& h : r.tool_hints) hints.push_back({{"tool", h.hint}, {"scans", h.scans}});
-  j["tool_hints"] = std::move(hints);
-  Json buckets = Json::array();
-  for (size_t i = 0; i < r.timeline_probes.size(); ++i)
-    buckets.push_back({{"start", store::FormatRfc3339(r.since_us + i * r.bucket_us)},
-                       {"probes", r.timeline_probes[i]},
-                       {"scans", r.timeline_scans[i]}});
-  j["timeline"] = {{"bucket_seconds", r.bucket_us / 1000000}, {"buckets", std::move(buckets)}};
-  j["writer"] = {{"runs", r.runs}, {"events_dropped", r.events_dropped}, {"alerts_dropped", r.alerts_dropped},
-                 {"sources_evicted", r.sources_evicted}, {"sink_errors", r.sink_errors}};
-  return j;
 }
 
 }  // namespace portscope::cli

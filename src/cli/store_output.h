@@ -26,7 +26,6 @@ std::string AlertTableRows(const store::AlertRecord& a, bool verbose, const Styl
 
 std::string RenderReport(const store::Report& r, const registry::Registry& reg, const std::string& db_path,
                          const Style& style);
-nlohmann::ordered_json ReportJson(const store::Report& r, const registry::Registry& reg, const std::string& db_path);
 
 /// `width` columns of unicode block bar for value/max (eighths of a cell).
 std::string Bar(uint64_t value, uint64_t max, size_t width);

@@ -1,9 +1,11 @@
 #include "cli/web_commands.h"
 
+#include "cli/store_commands.h"
+
 #include <limits.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -17,9 +19,11 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
                     "ADDR:PORT to listen on (default 127.0.0.1:8244; IPv6 as [::1]:8244; port 0 picks one)");
   serve->add_option("--token-file", o->token_file,
                     "File holding the token clients must present; required for any non-loopback address");
+  AddDbOption(serve, &o->db);
   serve->footer(
-      "Pages: /, /ports/N, /ports/A-B, /search?q=. JSON: /api/ports/N, /api/ports/A-B, /api/search?q=\n"
-      "(the schema of --json, docs/json.md). Prometheus: /metrics. Read-only; stops on Ctrl-C or SIGTERM.\n"
+      "Pages: /, /ports/N, /ports/A-B, /search?q=, /canary (the canary's dashboard). JSON: /api/ports/N,\n"
+      "/api/ports/A-B, /api/search?q=, /api/events, /api/alerts, /api/report (the schemas of --json,\n"
+      "docs/json.md; filters since, until, source, port, kind as in `portscope events`). Prometheus: /metrics. Read-only; stops on Ctrl-C or SIGTERM.\n"
       "With a token, clients send `Authorization: Bearer TOKEN`; a browser asks for a user name (any) and\n"
       "a password (the token).\n\n"
       "Examples:\n  portscope serve\n  portscope serve --listen [::1]:8244\n"
@@ -35,6 +39,10 @@ int RunServe(const ServeOptions& o) {
   if (!o.token_file.empty()) {
     args.push_back("--token-file");
     args.push_back(o.token_file);
+  }
+  if (!o.db.empty()) {
+    args.push_back("--db");
+    args.push_back(o.db);
   }
   return ExecHelper(std::move(args));
 }

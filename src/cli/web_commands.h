@@ -19,6 +19,7 @@ namespace portscope::cli {
 struct ServeOptions {
   std::string listen = "127.0.0.1:8244";
   std::string token_file;
+  std::string db;  // the canary's database; "" is store::DefaultDatabasePath()
 };
 
 /// Adds the `serve` subcommand (options, help) to `app`.

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -15,6 +15,7 @@
 #include "registry/registry.h"
 #include "registry/user_layers.h"
 #include "web/auth.h"
+#include "web/canary_site.h"
 #include "web/metrics.h"
 #include "web/router.h"
 #include "web/server.h"
@@ -23,6 +24,7 @@
 namespace portscope::cli {
 
 int ServeMain(int argc, char** argv) {
+  InitIostreams();
   CLI::App app{"portscope-serve: the server behind `portscope serve`", "portscope-serve"};
   ServeOptions o;
   AddServeCommand(&app, &o);
@@ -67,8 +69,14 @@ int ServeMain(int argc, char** argv) {
 
   web::Metrics metrics;
   web::Router router;
-  web::Site site(reg, &metrics);
+  web::CanaryOptions canary_options;
+  canary_options.db_path = o.db;
+  web::CanarySite canary(reg, &metrics, canary_options);
+  web::SiteOptions site_options;
+  site_options.port_section = [&canary](uint16_t port) { return canary.PortSection(port); };
+  web::Site site(reg, &metrics, site_options);
   site.Register(&router);
+  canary.Register(&router);
   web::ServerOptions options;
   options.listen = *listen;
   options.token = token;
@@ -78,8 +86,9 @@ int ServeMain(int argc, char** argv) {
 
   web::ListenAddress bound = *listen;
   bound.port = server.port();
-  std::printf("portscope: serving http://%s/ (%s; Ctrl-C stops)\n", bound.ToString().c_str(),
-              token.empty() ? "loopback only, no token" : "clients need the token");
+  std::printf("portscope: serving http://%s/ (%s; Ctrl-C stops); canary database %s\n", bound.ToString().c_str(),
+              token.empty() ? "loopback only, no token" : "clients need the token",
+              EscapeForTerminal(canary.db_path()).c_str());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};

@@ -28,6 +28,22 @@ struct PcapApi {
   decltype(&::pcap_dump_close) dump_close = nullptr;
   decltype(&::pcap_datalink_val_to_name) datalink_val_to_name = nullptr;
   decltype(&::pcap_datalink_val_to_description) datalink_val_to_description = nullptr;
+  // Live capture (live_capture.cc).
+  decltype(&::pcap_create) create = nullptr;
+  decltype(&::pcap_set_snaplen) set_snaplen = nullptr;
+  decltype(&::pcap_set_promisc) set_promisc = nullptr;
+  decltype(&::pcap_set_immediate_mode) set_immediate_mode = nullptr;
+  decltype(&::pcap_set_buffer_size) set_buffer_size = nullptr;
+  decltype(&::pcap_activate) activate = nullptr;
+  decltype(&::pcap_statustostr) statustostr = nullptr;
+  decltype(&::pcap_setdirection) setdirection = nullptr;
+  decltype(&::pcap_compile) compile = nullptr;
+  decltype(&::pcap_setfilter) setfilter = nullptr;
+  decltype(&::pcap_freecode) freecode = nullptr;
+  decltype(&::pcap_setnonblock) setnonblock = nullptr;
+  decltype(&::pcap_get_selectable_fd) get_selectable_fd = nullptr;
+  decltype(&::pcap_dispatch) dispatch = nullptr;
+  decltype(&::pcap_stats) stats = nullptr;
 };
 
 /// The library, loaded on the first call (thread-safe). When it cannot be

@@ -220,14 +220,20 @@ CgroupInfo ParseCgroup(std::string_view content) {
 }
 
 ProcFs::ProcFs(std::string root) : root_(std::move(root)) {
-  int dirfd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd >= 0) {
-    if (auto stat = ReadAt(dirfd, "stat", kMaxProcFileBytes))
-      boot_time_ = ParseBootTime(*stat).value_or(0);
-    close(dirfd);
-  }
   long t = sysconf(_SC_CLK_TCK);
   if (t > 0) ticks_per_second_ = t;
+}
+
+uint64_t ProcFs::BootTime() const {
+  if (!boot_time_) {
+    boot_time_ = 0;
+    int dirfd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0) {
+      if (auto stat = ReadAt(dirfd, "stat", kMaxProcFileBytes)) boot_time_ = ParseBootTime(*stat).value_or(0);
+      close(dirfd);
+    }
+  }
+  return *boot_time_;
 }
 
 void ProcFs::MapSockets(const InodeIndex& wanted, const std::function<void(uint32_t, int)>& on_match,
@@ -317,7 +323,7 @@ std::optional<ProcessInfo> ProcFs::ReadProcess(int pid, Incomplete* incomplete) 
     return std::nullopt;
   }
   p.name = fields->comm;
-  if (boot_time_) p.start_time_unix = boot_time_ + fields->start_ticks / static_cast<uint64_t>(ticks_per_second_);
+  if (uint64_t boot = BootTime()) p.start_time_unix = boot + fields->start_ticks / static_cast<uint64_t>(ticks_per_second_);
   if (auto status = ReadAt(fd, "status", kMaxProcFileBytes)) {
     if (auto uid = ParseStatusUid(*status)) {
       p.uid = *uid;

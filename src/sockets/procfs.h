@@ -86,9 +86,12 @@ class ProcFs {
 
  private:
   std::string UserName(uint32_t uid) const;
+  uint64_t BootTime() const;
   std::string root_;
   mutable std::unordered_map<uint32_t, std::string> users_;  // uid -> name cache
-  uint64_t boot_time_ = 0;
+  // "btime" of <root>/stat, read on the first process that needs it: a
+  // snapshot that finds no socket (the card's here line) never reads it.
+  mutable std::optional<uint64_t> boot_time_;
   long ticks_per_second_ = 100;
 };
 

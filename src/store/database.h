@@ -99,6 +99,10 @@ class Database : public Sink {
   Result<std::vector<AlertRecord>> QueryAlerts(const AlertQuery& q);
   Result<uint64_t> CountAlerts(const AlertQuery& q);
   Result<Report> BuildReport(const ReportQuery& q);
+  /// The newest `limit` runs (0: all), newest first.
+  Result<std::vector<RunRecord>> QueryRuns(size_t limit);
+  /// Distinct sources with a row (event or summary) at or after `since_us`.
+  Result<uint64_t> CountSources(uint64_t since_us);
 
   /// "ok", or SQLite's description of the damage.
   Result<std::string> CheckIntegrity();

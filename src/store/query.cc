@@ -137,6 +137,7 @@ Where AlertWhere(const AlertQuery& q) {
   if (q.port) w.And(fmt::format("ps_has_port(ports, {})", w.Arg(*q.port)));
   if (q.kind) w.And("kind = " + w.Text(std::string(ScanKindName(*q.kind))));
   if (q.phase) w.And("phase = " + w.Text(std::string(AlertPhaseName(*q.phase))));
+  if (q.id) w.And("id = " + w.Arg(static_cast<uint64_t>(std::max<int64_t>(0, *q.id))));
   return w;
 }
 
@@ -235,6 +236,50 @@ Result<std::vector<AlertRecord>> Database::QueryAlerts(const AlertQuery& q) {
   if (!st.ok()) return st;
   if (q.limit) std::reverse(out.begin(), out.end());
   return out;
+}
+
+Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
+  std::string text =
+      "SELECT id, started_us, updated_us, sensor, hostname, version, pid, events_enqueued, events_dropped, "
+      "events_summarized, alerts_enqueued, alerts_dropped, sources_evicted, sink_errors FROM runs ORDER BY id DESC";
+  if (limit) text += fmt::format(" LIMIT {}", limit);
+  auto s = conn_.Prepare(text);
+  if (!s.ok()) return s.status();
+  std::vector<RunRecord> out;
+  Status st;
+  while (s->Step(&st)) {
+    RunRecord r;
+    r.id = s->Int(0);
+    r.started_us = s->U64(1);
+    r.updated_us = s->U64(2);
+    r.sensor = std::string(s->Text(3));
+    r.hostname = std::string(s->Text(4));
+    r.version = std::string(s->Text(5));
+    r.pid = s->Int(6);
+    r.counters.events_enqueued = s->U64(7);
+    r.counters.events_dropped = s->U64(8);
+    r.counters.events_summarized = s->U64(9);
+    r.counters.alerts_enqueued = s->U64(10);
+    r.counters.alerts_dropped = s->U64(11);
+    r.counters.sources_evicted = s->U64(12);
+    r.counters.sink_errors = s->U64(13);
+    out.push_back(std::move(r));
+  }
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<uint64_t> Database::CountSources(uint64_t since_us) {
+  EventQuery q;
+  q.since_us = since_us;
+  Where w = EventWhere(q);
+  auto s = conn_.Prepare("SELECT count(DISTINCT src) FROM events" + w.sql);
+  if (!s.ok()) return s.status();
+  w.BindAll(&*s);
+  Status st;
+  uint64_t n = s->Step(&st) ? s->U64(0) : 0;
+  if (!st.ok()) return st;
+  return n;
 }
 
 Result<uint64_t> Database::CountAlerts(const AlertQuery& q) {

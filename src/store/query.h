@@ -12,6 +12,7 @@
 #include "base/cidr.h"
 #include "base/ip_address.h"
 #include "store/event.h"
+#include "store/sink.h"
 
 namespace portscope::store {
 
@@ -34,6 +35,7 @@ struct AlertQuery {
   std::optional<uint16_t> port;      // scans whose listed ports include it
   std::optional<ScanKind> kind;
   std::optional<AlertPhase> phase;
+  std::optional<int64_t> id;  // the row with this id (AlertRecord::id)
   /// 0: every scan, oldest first. N: the N most recently started, oldest first.
   size_t limit = 0;
 };
@@ -92,6 +94,17 @@ struct Report {
   uint64_t sources_evicted = 0;
   uint64_t sink_errors = 0;
   uint64_t runs = 0;
+};
+
+/// One canary run (one Writer) as the runs table keeps it: who, since when,
+/// and its counters as of its latest batch.
+struct RunRecord {
+  int64_t id = 0;
+  uint64_t started_us = 0;
+  uint64_t updated_us = 0;  // the latest batch written (0: none yet)
+  std::string sensor, hostname, version;
+  int64_t pid = 0;
+  WriterCounters counters;
 };
 
 }  // namespace portscope::store

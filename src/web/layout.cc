@@ -68,7 +68,8 @@ Layout::Layout(const registry::Registry& reg) {
   end_ += "<li>RFC 6335, section 6: the System, User and Dynamic port ranges</li>\n</ul>\n";
   end_ += fmt::format(
       "<p>portscope {} &middot; <a href=\"/\">home</a> &middot; JSON API: "
-      "<code>/api/ports/{{n}}</code>, <code>/api/ports/{{a}}-{{b}}</code>, <code>/api/search?q=</code> "
+      "<code>/api/ports/{{n}}</code>, <code>/api/ports/{{a}}-{{b}}</code>, <code>/api/search?q=</code>, "
+      "<code>/api/events</code>, <code>/api/alerts</code>, <code>/api/report</code> "
       "&middot; <a href=\"/metrics\">metrics</a></p>\n</footer>\n</body>\n</html>\n",
       PORTSCOPE_VERSION);
 }
@@ -84,12 +85,17 @@ std::string Layout::Start(const PageMeta& meta) const {
   out += fmt::format(
       "<link rel=\"stylesheet\" href=\"/static/app.css?v={0}\">\n"
       "<link rel=\"icon\" href=\"/static/favicon.svg?v={0}\" type=\"image/svg+xml\">\n"
-      "<script src=\"/static/app.js?v={0}\" defer></script>\n</head>\n<body>\n"
+      "<script src=\"/static/app.js?v={0}\" defer></script>\n",
+      v);
+  for (std::string_view css : meta.styles) out += fmt::format("<link rel=\"stylesheet\" href=\"{}?v={}\">\n", css, v);
+  for (std::string_view js : meta.scripts) out += fmt::format("<script src=\"{}?v={}\" defer></script>\n", js, v);
+  out +=
+      "</head>\n<body>\n"
       "<header class=\"top\">\n<a class=\"brand\" href=\"/\">portscope</a>\n"
+      "<nav><a href=\"/canary\">canary</a></nav>\n"
       "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
       "<input type=\"search\" name=\"q\" aria-label=\"Search ports\" maxlength=\"200\" "
-      "placeholder=\"port, name, description or RFC\" value=\"",
-      v);
+      "placeholder=\"port, name, description or RFC\" value=\"";
   AppendHtmlEscaped(meta.search_value, &out);
   out += "\">\n<button type=\"submit\">Search</button>\n</form>\n</header>\n<main>\n";
   return out;

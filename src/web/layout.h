@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "registry/registry.h"
 
@@ -17,6 +18,9 @@ struct PageMeta {
   std::string title;          // plain text; escaped by the layout
   std::string description;    // plain text for <meta name=description>; may be empty
   std::string search_value;   // pre-fills the header's search box
+  /// More /static/ files this page loads (after app.css and app.js), linked
+  /// with the assets' version.
+  std::vector<std::string_view> styles = {}, scripts = {};
 };
 
 class Layout {

@@ -117,6 +117,7 @@ Response Site::Ports(const Request& req) {
   if (!parts) parts = pages_.Put(port, RenderPortPage(reg_, layout_, port));
   std::string here;
   if (options_.show_here) here = RenderHereSection(*here_.Get(), reg_, port);
+  if (options_.port_section) here += options_.port_section(port);
   r.body.reserve(parts->head.size() + here.size() + parts->tail.size());
   r.body += parts->head;
   r.body += here;

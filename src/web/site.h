@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -38,6 +39,9 @@ struct SiteOptions {
   /// Largest /ports/{a}-{b} and /api/ports/{a}-{b}; a 1,024-port range renders
   /// in about 10 ms and is about 400 KiB of HTML or 3 MiB of JSON.
   uint32_t max_range_ports = 1024;
+  /// HTML put after the "here" section of a port page, per request (the
+  /// canary's section); empty: none.
+  std::function<std::string(uint16_t port)> port_section;
   /// Largest `limit` a search accepts.
   uint32_t max_search_limit = 1000;
   /// Longest search text, in bytes.

@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.PORTSCOPE_URL;
@@ -188,5 +189,97 @@ test('with a token, the browser logs in with it as the password', async () => {
   await box.pressSequentially('postgres', { delay: 20 });
   await page.locator('header ul.suggest a[href="/ports/5432"]').first().waitFor({ state: 'visible', timeout: 10000 });
   await expectClean(page, seen, 'token-login');
+  await context.close();
+});
+
+// Connects to the canary's port, sends `payload`, closes; the canary records
+// the probe without answering. Resolves once the server's /api/events has it.
+async function probeCanary(payload) {
+  const port = Number(process.env.CANARY_PORT);
+  assert.ok(port > 0, 'CANARY_PORT is not set (run tests/browser/run.sh)');
+  const deadline = Date.now() + 20000;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    // The canary never answers and closes with a reset: the connection
+    // counts as made once connected; refused means not listening yet.
+    const sent = await new Promise((resolve) => {
+      let connected = false;
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        connected = true;
+        s.end(payload);
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(connected));
+      s.setTimeout(5000, () => s.destroy());
+    });
+    if (sent) {
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${BASE}api/events?port=${port}&limit=1000`);
+        if (res.ok) {
+          const events = await res.json();
+          if (events.some((e) => Buffer.from(e.portscope.payload.base64, 'base64').toString() === payload)) return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`the canary on port ${port} did not record a probe with payload ${JSON.stringify(payload)}`);
+}
+
+test('the dashboard shows a probe made during the test; a script payload is text and runs nothing', async () => {
+  const port = process.env.CANARY_PORT;
+  const payload = '<script>alert(1)</script>';
+  await probeCanary(payload);
+  const { context, page, seen } = await watchedPage();
+  const res = await page.goto(`${BASE}canary`);
+  assert.equal(res.status(), 200);
+  const row = page.locator('#latest-probes tbody tr', { has: page.locator(`a[href="/ports/${port}"]`) }).first();
+  await row.waitFor({ state: 'visible', timeout: 10000 });
+  assert.equal(await row.locator('code.preview').innerText(), payload);
+  assert.match(await row.locator('a.mono').innerText(), /^127\.0\.0\.1$/);
+  // The hex view, folded until asked for.
+  await row.locator('details.payload summary').click();
+  assert.match(await row.locator('pre.hex').innerText(), /3c 73 63 72 69 70 74 3e .*\|<script>alert\(1\)\|/);
+  assert.equal(await page.locator('main script').count(), 0);
+  // The chart (uPlot) drew itself from /api/report, under the CSP.
+  if ((await page.locator('#chart').getAttribute('data-chart')) === 'uplot') {
+    await page.locator('#chart .uplot canvas').first().waitFor({ state: 'attached', timeout: 10000 });
+  }
+  await page.waitForTimeout(300);
+  await expectClean(page, seen, 'canary-dashboard');
+
+  // Live refresh: a second probe appears without a reload.
+  await probeCanary('second probe\r\n\x00\x01');
+  const second = page.locator('#latest-probes code.preview', { hasText: 'second probe' }).first();
+  await second.waitFor({ state: 'visible', timeout: 15000 });
+  assert.equal(await second.innerText(), 'second probe\\x0d\\x0a\\x00\\x01');
+  assert.match(await page.locator('#live').innerText(), /^live: updated/);
+
+  // The source's page and the port page tell the same, and the time-range
+  // picker works.
+  await row.locator('a.mono').click();
+  await page.waitForURL(/\/canary\/sources\/127\.0\.0\.1$/);
+  assert.ok(await page.locator('code.preview', { hasText: payload }).count() > 0);
+  await page.goto(`${BASE}ports/${port}`);
+  assert.match(await page.locator('#canary').innerText(), /rows? recorded on port/);
+  await page.goto(`${BASE}canary`);
+  await page.locator('nav.ranges a', { hasText: '1h' }).click();
+  await page.waitForURL(/\/canary\?range=1h$/);
+  assert.equal(await page.locator('nav.ranges strong').innerText(), '1h');
+  await expectClean(page, seen, 'canary-source-port-range');
+  await context.close();
+});
+
+test('the dashboard works without JavaScript, and an alert has its page', async () => {
+  const { context, page, seen } = await watchedPage({ javaScriptEnabled: false });
+  await page.goto(`${BASE}canary`);
+  assert.ok(await page.locator('#latest-probes code.preview', { hasText: '<script>alert(1)</script>' }).count() > 0);
+  // The timeline as a table stands in for the chart.
+  assert.ok(await page.locator('details.timeline tbody tr').count() > 0);
+  const alert = page.locator('table.alerts a').first();
+  await alert.click();
+  await page.waitForURL(/\/canary\/alerts\/\d+$/);
+  assert.match(await page.locator('h1').innerText(), /scan from 127\.0\.0\.1/);
+  await expectClean(page, seen, 'canary-alert-no-javascript');
   await context.close();
 });

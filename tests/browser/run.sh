@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Browser tests of `portscope serve` (ctest runs this):
 #   tests/browser/run.sh PORTSCOPE_BINARY ARTIFACT_DIR
-# Starts two servers on free loopback ports (one with a token), runs
+# Starts `portscope canary` on a free loopback port and two servers on free
+# loopback ports (one with a token, one reading the canary's database), runs
 # browser.test.mjs against them with Debian's chromium (headless, through
-# playwright-core from npm), and stops them by PID. Screenshots go to
-# ARTIFACT_DIR.
+# playwright-core from npm), and stops them by PID. The test probes the
+# canary port itself. Screenshots go to ARTIFACT_DIR.
 # Exits 77 (ctest: skipped) when chromium, node or npm is missing, or when
 # playwright-core cannot be installed (no network and no npm cache);
 # `PORTSCOPE_SETUP_BROWSER=1 scripts/setup` installs chromium and node.
@@ -62,7 +63,23 @@ start() {
   exit 1
 }
 
-start open
+# The canary, on a loopback port nothing holds (the kernel picks it; the
+# canary refuses a port something took meanwhile, and the test then fails
+# with its message).
+canary_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+"$bin" canary --ports "$canary_port/tcp" --bind 127.0.0.1 --db "$tmp/canary.db" --quiet >"$tmp/canary.out" 2>"$tmp/canary.err" &
+servers+=($!)
+for _ in $(seq 100); do
+  [[ -f "$tmp/canary.db" ]] && break
+  if ! kill -0 "${servers[-1]}" 2>/dev/null; then
+    echo "portscope canary did not start:" >&2
+    cat "$tmp/canary.err" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+
+start open --db "$tmp/canary.db"
 open_url=$url
 token=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
 printf '%s\n' "$token" >"$tmp/token"
@@ -71,5 +88,5 @@ start guarded --token-file "$tmp/token"
 guarded_url=$url
 echo "testing $open_url (and $guarded_url with a token) with $chromium; screenshots in $artifacts"
 
-PORTSCOPE_URL="$open_url" PORTSCOPE_TOKEN_URL="$guarded_url" PORTSCOPE_TOKEN="$token" CHROMIUM="$chromium" \
+PORTSCOPE_URL="$open_url" CANARY_PORT="$canary_port" PORTSCOPE_TOKEN_URL="$guarded_url" PORTSCOPE_TOKEN="$token" CHROMIUM="$chromium" \
   ARTIFACTS="$artifacts" timeout 150 node --test --test-reporter=spec "$here/browser.test.mjs"

@@ -1,11 +1,11 @@
-#include "cli/time_args.h"
+#include "report/time_args.h"
 
 #include <stdlib.h>
 #include <time.h>
 
 #include <gtest/gtest.h>
 
-namespace portscope::cli {
+namespace portscope::report {
 namespace {
 
 constexpr uint64_t kS = 1000000;
@@ -79,4 +79,4 @@ TEST(FormatDuration, Units) {
 }
 
 }  // namespace
-}  // namespace portscope::cli
+}  // namespace portscope::report

@@ -1,11 +1,11 @@
-#include "cli/time_args.h"
+#include "report/time_args.h"
 
 #include <fmt/format.h>
 #include <time.h>
 
 #include "base/text.h"
 
-namespace portscope::cli {
+namespace portscope::report {
 namespace {
 
 constexpr uint64_t kSecondUs = 1000000;
@@ -137,4 +137,4 @@ std::string FormatDuration(uint64_t us) {
   return fmt::format("{}d{}h", s / 86400, s % 86400 / 3600);
 }
 
-}  // namespace portscope::cli
+}  // namespace portscope::report

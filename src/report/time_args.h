@@ -1,6 +1,6 @@
-// Times on the command line (--since, --until) and in tables.
-#ifndef PORTSCOPE_CLI_TIME_ARGS_H_
-#define PORTSCOPE_CLI_TIME_ARGS_H_
+// Times in the canary filters (the CLI's --since, the web API's ?since=) and in tables.
+#ifndef PORTSCOPE_REPORT_TIME_ARGS_H_
+#define PORTSCOPE_REPORT_TIME_ARGS_H_
 
 #include <cstdint>
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "base/status.h"
 
-namespace portscope::cli {
+namespace portscope::report {
 
 /// A point in time as microseconds since the epoch, from either
 ///  - a span back from `now_us`: a number and a unit, "90s", "10m", "2h",
@@ -24,6 +24,6 @@ std::string FormatLocalTime(uint64_t time_us);
 /// "14s", "3m05s", "2h10m", "3d4h".
 std::string FormatDuration(uint64_t us);
 
-}  // namespace portscope::cli
+}  // namespace portscope::report
 
-#endif  // PORTSCOPE_CLI_TIME_ARGS_H_
+#endif  // PORTSCOPE_REPORT_TIME_ARGS_H_
