@@ -113,10 +113,21 @@ TEST(Who, ShowsConnectionsAndBothEndsOfALoopbackPair) {
   inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
   ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   int a = accept(l.fd(), nullptr, nullptr);
+  sockaddr_in mine{};
+  socklen_t len = sizeof mine;
+  ASSERT_EQ(getsockname(c, reinterpret_cast<sockaddr*>(&mine), &len), 0);
+  const int client_port = ntohs(mine.sin_port);
   auto r = RunPortscope({"who", "--json", std::to_string(l.port())});
   json j = json::parse(r.out);
+  // Only this pair and its listener: the port is ephemeral, so another
+  // test's finished connection may have used the same number (TIME-WAIT).
   std::multiset<std::string> states;
-  for (const auto& s : j["sockets"]) states.insert(s["state"].get<std::string>());
+  for (const auto& s : j["sockets"]) {
+    const bool listener = s["local_port"] == l.port() && s["state"] == "LISTEN";
+    const bool pair = (s["local_port"] == l.port() && s["remote_port"] == client_port) ||
+                      (s["local_port"] == client_port && s["remote_port"] == l.port());
+    if (listener || pair) states.insert(s["state"].get<std::string>());
+  }
   EXPECT_EQ(states, (std::multiset<std::string>{"LISTEN", "ESTAB", "ESTAB"})) << r.out;
   EXPECT_EQ(j["sockets"][0]["state"], "LISTEN");  // holders first
   close(a);
