@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include "cli/cli11.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,12 +28,6 @@ Style Common::MakeStyle() const {
   const char* term = std::getenv("TERM");
   bool dumb = term && std::string_view(term) == "dumb";
   return Style{isatty(STDOUT_FILENO) && !(no_color && *no_color) && !dumb};
-}
-
-void Common::Add(CLI::App* app) {
-  app->add_flag("--json", json, "Print JSON (schema: docs/json.md)");
-  app->add_option("--color", color, "Colour: auto (on a terminal, unless NO_COLOR), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}));
 }
 
 std::string FindHelper(const std::string& name) {
