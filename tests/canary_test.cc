@@ -214,6 +214,26 @@ TEST(CanaryCli, BadInputIsAClearErrorNotACrash) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/c.db"));  // --check-config opens nothing
 }
 
+TEST(CanaryCli, RetentionComesFromTheConfigAndFlags) {
+  std::string dir = CanaryDir("canary-retain");
+  auto r = RunPortscope({"canary", "--ports", "2244", "--check-config", "--db", dir + "/c.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "(kept 30 days, 1024 MiB)")) << r.out;
+  std::ofstream(dir + "/r.toml") << "[canary]\nports = \"2244\"\nretain_days = 7\nretain_mib = 0\n";
+  r = RunPortscope({"canary", "--config", dir + "/r.toml", "--check-config", "--db", dir + "/c.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "(kept 7 days, no size limit)")) << r.out;
+  r = RunPortscope({"canary", "--config", dir + "/r.toml", "--retain-days", "0", "--retain-mib", "64",
+                    "--check-config", "--db", dir + "/c.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "(kept forever, 64 MiB)")) << r.out;
+  for (const char* bad : {"--retain-days=40000", "--retain-mib=99999999", "--retain-days=-1", "--retain-mib=x"}) {
+    r = RunPortscope({"canary", "--ports", "2244", bad, "--check-config", "--db", dir + "/c.db"});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_TRUE(Has(r.err, "retain")) << bad << ": " << r.err;
+  }
+}
+
 // The ports between "N tcp (" and ")" of a --check-config line.
 std::vector<std::string> CheckedTcpPorts(const std::string& out) {
   auto open = out.find("tcp (");

@@ -83,6 +83,8 @@ Result<Settings> LoadSettings(const CanaryOptions& o) {
   if (Given(o, "--stealth")) c.stealth = f.stealth;
   if (Given(o, "--interface")) c.interface = f.interface;
   if (Given(o, "--capture-buffer")) c.capture_buffer_mb = f.capture_buffer_mb;
+  if (Given(o, "--retain-days")) c.retain_days = f.retain_days;
+  if (Given(o, "--retain-mib")) c.retain_mib = f.retain_mib;
   if (Given(o, "--webhook")) c.webhook = f.webhook;
   if (Given(o, "--webhook-template")) c.webhook_template = f.webhook_template;
   if (Given(o, "--webhook-rate")) c.webhook_rate = f.webhook_rate;
@@ -223,6 +225,8 @@ Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, soc
   if (c.read_bytes == 0 || c.read_bytes > 65536) return Status::InvalidArgument("--read-bytes: use 1 to 65536");
   if (c.read_ms == 0 || c.read_ms > 600000) return Status::InvalidArgument("--read-ms: use 1 to 600000");
   if (c.max_open == 0 || c.max_open > 1000000) return Status::InvalidArgument("--max-open: use 1 to 1000000");
+  if (c.retain_days > 36500) return Status::InvalidArgument("--retain-days: use 0 (keep) to 36500");
+  if (c.retain_mib > (1u << 22)) return Status::InvalidArgument("--retain-mib: use 0 (no limit) to 4194304");
   if (c.capture_buffer_mb == 0 || c.capture_buffer_mb > 1024)
     return Status::InvalidArgument("--capture-buffer: use 1 to 1024 (MiB)");
   if (!c.stealth && (!c.interface.empty() || Given(o, "--capture-buffer")))
@@ -319,6 +323,10 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
   c->add_option("--read-bytes", f.read_bytes, "first bytes kept per connection or datagram (default 256)");
   c->add_option("--read-ms", f.read_ms, "how long a connection may take to send them, ms (default 2000)");
   c->add_option("--max-open", f.max_open, "connections held open at once; past it the oldest is closed (default 4096)");
+  c->add_option("--retain-days", f.retain_days,
+                "the database keeps events and scans this many days (default 30, 0: forever)");
+  c->add_option("--retain-mib", f.retain_mib,
+                "past this size the database drops its oldest events first (default 1024, 0: no limit)");
   c->add_option("--ignore", o->ignore_args,
                 "sources recorded but never alerted on: addresses and CIDR blocks, comma-separated, repeatable");
   c->add_option("--user", f.user, "user to run as after binding (default as root: nobody)");
@@ -385,9 +393,15 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
     return s.empty() ? std::string("none") : s;
   };
-  const std::string summary = fmt::format("{} tcp ({}) and {} udp ({}) on {}; db {}", plan->listener.tcp_ports.size(),
-                                          list(plan->listener.tcp_ports), plan->listener.udp_ports.size(),
-                                          list(plan->listener.udp_ports), where, plan->db);
+  auto retention = [&] {
+    std::string age = c.retain_days ? fmt::format("{} days", c.retain_days) : "forever";
+    std::string size = c.retain_mib ? fmt::format("{} MiB", c.retain_mib) : "no size limit";
+    return "kept " + age + ", " + size;
+  };
+  const std::string summary = fmt::format("{} tcp ({}) and {} udp ({}) on {}; db {} ({})",
+                                          plan->listener.tcp_ports.size(), list(plan->listener.tcp_ports),
+                                          plan->listener.udp_ports.size(), list(plan->listener.udp_ports), where,
+                                          plan->db, retention());
   if (!c.webhook.empty() && !g_webhook_factory) return ExecNotifyHelper();
   WebhookSettings ws{c.webhook, c.webhook_template, c.webhook_rate, c.webhook_ca};
   std::string extras;
@@ -430,6 +444,8 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   oo.sensor = sensor;
   oo.version = PORTSCOPE_VERSION;
   oo.max_payload = c.read_bytes;
+  oo.retention.max_age_s = uint64_t{c.retain_days} * 86400;
+  oo.retention.max_bytes = uint64_t{c.retain_mib} << 20;
   auto db = store::Database::Open(plan->db, oo);
   if (!db.ok()) return Fail(kExitIo, db.status().message());
   for (const auto& w : (*db)->warnings()) Note(w);

@@ -185,6 +185,8 @@ Status ReadCanarySection(const toml::table& root, const std::string& origin, Can
     else if (key == "stealth") s = r.Bool(&c->stealth);
     else if (key == "interface") s = r.String(&c->interface);
     else if (key == "capture_buffer_mb") s = r.Count(&c->capture_buffer_mb, 1024);
+    else if (key == "retain_days") s = r.Count(&c->retain_days, 36500);
+    else if (key == "retain_mib") s = r.Count(&c->retain_mib, 1u << 22);
     else s = r.Bad("unknown key");
     if (!s.ok()) return s;
   }

@@ -19,6 +19,7 @@
 //   webhook_rate = 10       webhook_ca = ""
 //   block = false           block_timeout = 3600   allow = ["192.0.2.10", "10.1.0.0/16"]
 //   stealth = false         interface = "any" capture_buffer_mb = 32
+//   retain_days = 30        retain_mib = 1024   # the database's retention (0: no limit)
 #ifndef PORTSCOPE_CLI_CONFIG_FILE_H_
 #define PORTSCOPE_CLI_CONFIG_FILE_H_
 
@@ -70,6 +71,8 @@ struct CanarySettings {
   bool stealth = false;            // capture + nftables drop instead of binding
   std::string interface;           // stealth: capture interface ("" = any)
   uint32_t capture_buffer_mb = 32; // stealth: kernel capture ring, MiB
+  uint32_t retain_days = 30;       // events and scans older than this go; 0: kept forever
+  uint32_t retain_mib = 1024;      // past this size the oldest events go; 0: no limit
 };
 
 /// Reads [detect] and [canary] from `path` (fields not named keep their
