@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cpp_literal.h"
+
 namespace {
 
 struct Asset {
@@ -45,27 +47,6 @@ uint64_t Fnv1a(const std::string& s, uint64_t h = 0xcbf29ce484222325ull) {
     h *= 0x100000001b3ull;
   }
   return h;
-}
-
-// Bytes as a string literal: printable ASCII as itself, the rest as
-// three-digit octal escapes (which cannot swallow a following digit).
-void EmitLiteral(std::FILE* out, const std::string& bytes) {
-  std::fputc('"', out);
-  size_t col = 0;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '?') {
-      std::fputc(c, out);
-      ++col;
-    } else {
-      std::fprintf(out, "\\%03o", c);
-      col += 4;
-    }
-    if (col >= 100) {
-      std::fputs("\"\n\"", out);
-      col = 0;
-    }
-  }
-  std::fputc('"', out);
 }
 
 }  // namespace
@@ -111,7 +92,7 @@ int main(int argc, char** argv) {
   uint64_t all = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < assets.size(); ++i) {
     std::fprintf(out, "constexpr char kAsset%zu[] =\n", i);
-    EmitLiteral(out, assets[i].content);
+    portscope::tools::EmitCppStringLiteral(out, assets[i].content);
     std::fputs(";\n", out);
     all = Fnv1a(assets[i].url + '\n' + assets[i].content, all);
   }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cpp_literal.h"
 #include "registry/sources.h"
 
 using namespace portscope;
@@ -42,25 +43,10 @@ std::string FileDate(const std::string& path) {
   return buf;
 }
 
-// Emits bytes as a C++ string literal: printable ASCII as itself, the rest as
-// three-digit octal escapes (which cannot swallow a following digit).
 void EmitPool(std::FILE* out, const std::string& name, const std::string& pool) {
-  std::fprintf(out, "alignas(8) constexpr char %s[] =\n\"", name.c_str());
-  size_t col = 0;
-  for (unsigned char c : pool) {
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '?') {
-      std::fputc(c, out);
-      ++col;
-    } else {
-      std::fprintf(out, "\\%03o", c);
-      col += 4;
-    }
-    if (col >= 100) {
-      std::fputs("\"\n\"", out);
-      col = 0;
-    }
-  }
-  std::fputs("\";\n", out);
+  std::fprintf(out, "alignas(8) constexpr char %s[] =\n", name.c_str());
+  portscope::tools::EmitCppStringLiteral(out, pool);
+  std::fputs(";\n", out);
 }
 
 void EmitLayer(std::FILE* out, int index, const LayerView& v) {
