@@ -174,6 +174,17 @@ AlertRecord ReadAlert(const sql::Statement& s) {
   return a;
 }
 
+// "SELECT <what> FROM <from>" with the filter, for a single count.
+Result<uint64_t> Count(sql::Connection& conn, std::string_view what, std::string_view from, const Where& w) {
+  auto s = conn.Prepare(fmt::format("SELECT {} FROM {}{}", what, from, w.sql));
+  if (!s.ok()) return s.status();
+  w.BindAll(&*s);
+  Status st;
+  uint64_t n = s->Step(&st) ? s->U64(0) : 0;
+  if (!st.ok()) return st;
+  return n;
+}
+
 }  // namespace
 
 Status Database::ForEachEvent(const EventQuery& q, const std::function<bool(Event&)>& f) {
@@ -212,14 +223,7 @@ Result<std::vector<Event>> Database::QueryEvents(const EventQuery& q) {
 }
 
 Result<uint64_t> Database::CountEvents(const EventQuery& q) {
-  Where w = EventWhere(q);
-  auto s = conn_.Prepare("SELECT count(*) FROM events" + w.sql);
-  if (!s.ok()) return s.status();
-  w.BindAll(&*s);
-  Status st;
-  uint64_t n = s->Step(&st) ? s->U64(0) : 0;
-  if (!st.ok()) return st;
-  return n;
+  return Count(conn_, "count(*)", "events", EventWhere(q));
 }
 
 Result<std::vector<AlertRecord>> Database::QueryAlerts(const AlertQuery& q) {
@@ -272,25 +276,11 @@ Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
 Result<uint64_t> Database::CountSources(uint64_t since_us) {
   EventQuery q;
   q.since_us = since_us;
-  Where w = EventWhere(q);
-  auto s = conn_.Prepare("SELECT count(DISTINCT src) FROM events" + w.sql);
-  if (!s.ok()) return s.status();
-  w.BindAll(&*s);
-  Status st;
-  uint64_t n = s->Step(&st) ? s->U64(0) : 0;
-  if (!st.ok()) return st;
-  return n;
+  return Count(conn_, "count(DISTINCT src)", "events", EventWhere(q));
 }
 
 Result<uint64_t> Database::CountAlerts(const AlertQuery& q) {
-  Where w = AlertWhere(q);
-  auto s = conn_.Prepare("SELECT count(*) FROM alerts" + w.sql);
-  if (!s.ok()) return s.status();
-  w.BindAll(&*s);
-  Status st;
-  uint64_t n = s->Step(&st) ? s->U64(0) : 0;
-  if (!st.ok()) return st;
-  return n;
+  return Count(conn_, "count(*)", "alerts", AlertWhere(q));
 }
 
 Result<Report> Database::BuildReport(const ReportQuery& q) {
