@@ -139,11 +139,12 @@ int RunDbInfo(const Common& common) {
   const Style style = common.MakeStyle();
   std::string out;
   for (const auto* l : reg.layers()) {
-    out += style.bold(fmt::format("{:<11} {}", SourceTag(l), l->name)) + "\n";
-    out += fmt::format("            version  {}\n", l->version.empty() ? "-" : l->version);
-    out += fmt::format("            date     {}\n", l->date.empty() ? "-" : l->date);
+    // An imported layer's name, version and date come from the file it was made of.
+    out += style.bold(fmt::format("{:<11} {}", SourceTag(l), EscapeForTerminal(l->name))) + "\n";
+    out += fmt::format("            version  {}\n", l->version.empty() ? "-" : EscapeForTerminal(l->version));
+    out += fmt::format("            date     {}\n", l->date.empty() ? "-" : EscapeForTerminal(l->date));
     out += fmt::format("            from     {}{}\n",
-                       is_user(l) ? registry::UserLayerPath(dir, l->kind) : std::string(l->origin),
+                       EscapeForTerminal(is_user(l) ? registry::UserLayerPath(dir, l->kind) : std::string(l->origin)),
                        is_user(l) ? " (imported; overrides the built-in data)" : " (built in at compile time)");
     std::vector<std::string> counts;
     if (!l->services.empty() || !l->ranges.empty())
@@ -166,27 +167,25 @@ int RunDbInfo(const Common& common) {
 }
 
 int RunDbImport(const std::string& path) {
-  std::string content;
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    content = ss.str();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(kExitUsage, "cannot read " + EscapeForTerminal(path) + ": " + std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    content = ss.str();
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return Fail(kExitUsage, "cannot read " + EscapeForTerminal(path) + ": " + std::strerror(errno));
   }
+  std::ostringstream ss;
+  ss << (path == "-" ? std::cin.rdbuf() : file.rdbuf());
+  const std::string content = ss.str();
   auto summary = registry::ImportSource(content, path, registry::UserRegistryDir());
   if (!summary.ok()) {
     int code = summary.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitIo;
     return Fail(code, EscapeForTerminal(path) + ": " + summary.status().message() +
                           " (nothing was imported; the previous registry is unchanged)");
   }
+  // The name and version come from the file: escaped like any other outside text.
   std::printf("imported %s rows of %s (%s) into %s\n", WithCommas(summary->rows).c_str(),
-              summary->name.c_str(), summary->version.empty() ? "no version" : summary->version.c_str(),
-              summary->path.c_str());
+              EscapeForTerminal(summary->name).c_str(),
+              summary->version.empty() ? "no version" : EscapeForTerminal(summary->version).c_str(),
+              EscapeForTerminal(summary->path).c_str());
   return kExitOk;
 }
 
