@@ -239,6 +239,11 @@ TEST_F(StoreCli, AlertsOneRowPerScan) {
   EXPECT_FALSE(Has(v.out, "198.51.100.7"));
 
   EXPECT_EQ(Lines(Run({"alerts", "--active"}).out), 1u + 1);
+  // The newest scan has ended: --limit must count active scans only.
+  auto newest = Run({"alerts", "--active", "--limit", "1"});
+  ASSERT_EQ(newest.exit_code, 0) << newest.err;
+  EXPECT_TRUE(Has(newest.out, "198.51.100.7")) << newest.out;
+  EXPECT_EQ(Lines(newest.out), 1u + 1);
   EXPECT_EQ(Lines(Run({"alerts", "--kind", "udp"}).out), 1u + 1);
   EXPECT_EQ(Lines(Run({"alerts", "--port", "2244"}).out), 1u + 1 + 1);
   EXPECT_EQ(Lines(Run({"alerts", "--since", "1h"}).out), 1u + 1 + 1);

@@ -177,13 +177,12 @@ int RunAlerts(const AlertsOptions& o, const registry::Registry& reg) {
   if (!parsed.ok()) return Fail(kExitUsage, parsed.status().message());
   store::AlertQuery q = *parsed;
   q.limit = o.limit;
+  q.active = o.active;  // in the query, so --limit counts active scans only
   std::string path = DbPath(o.db);
   auto db = OpenDb(path, &code);
   if (!db) return code;
   auto alerts = db->QueryAlerts(q);
   if (!alerts.ok()) return QueryFailed(alerts.status());
-  if (o.active)
-    std::erase_if(*alerts, [](const store::AlertRecord& a) { return a.phase == store::AlertPhase::kEnded; });
 
   if (o.common.json) {
     std::string out = "[";
@@ -227,7 +226,7 @@ int RunReport(const ReportOptions& o, const registry::Registry& reg) {
   auto report = db->BuildReport(q);
   if (!report.ok()) return QueryFailed(report.status());
   if (o.common.json) {
-    Print(report::ReportJson(*report, reg, path).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    Print(report::Dump(report::ReportJson(*report, reg, path), 2) + "\n");
   } else {
     Print(RenderReport(*report, reg, path, o.common.MakeStyle()));
   }

@@ -137,6 +137,7 @@ Where AlertWhere(const AlertQuery& q) {
   if (q.port) w.And(fmt::format("ps_has_port(ports, {})", w.Arg(*q.port)));
   if (q.kind) w.And("kind = " + w.Text(std::string(ScanKindName(*q.kind))));
   if (q.phase) w.And("phase = " + w.Text(std::string(AlertPhaseName(*q.phase))));
+  if (q.active) w.And("phase != " + w.Text(std::string(AlertPhaseName(AlertPhase::kEnded))));
   if (q.id) w.And("id = " + w.Arg(static_cast<uint64_t>(std::max<int64_t>(0, *q.id))));
   return w;
 }

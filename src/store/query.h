@@ -36,6 +36,7 @@ struct AlertQuery {
   std::optional<ScanKind> kind;
   std::optional<AlertPhase> phase;
   std::optional<int64_t> id;  // the row with this id (AlertRecord::id)
+  bool active = false;        // only scans that have not ended
   /// 0: every scan, oldest first. N: the N most recently started, oldest first.
   size_t limit = 0;
 };

@@ -248,11 +248,10 @@ Response CanarySite::ApiAlerts(const Request& req) {
   auto limit = ParseLimit(req, options_.default_limit, options_.max_limit);
   if (!limit.ok()) return Error(req, 400, limit.status().message());
   q->limit = *limit;
-  bool active = false;
   if (auto a = req.Param("active"); a && !a->empty()) {
     if (*a != "1" && *a != "true" && *a != "0" && *a != "false")
       return Error(req, 400, "active: give true or false (1 or 0)");
-    active = *a == "1" || *a == "true";
+    q->active = *a == "1" || *a == "true";  // in the query, so the limit counts active scans only
   }
   std::vector<store::AlertRecord> alerts;
   Status st = store_.With([&](store::Database& db) -> Status {
@@ -262,7 +261,6 @@ Response CanarySite::ApiAlerts(const Request& req) {
     return Status::Ok();
   });
   if (!st.ok()) return StoreError(req, st);
-  if (active) std::erase_if(alerts, [](const auto& a) { return a.phase == store::AlertPhase::kEnded; });
   return JsonResponse(report::AlertsJson(alerts));
 }
 
