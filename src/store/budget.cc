@@ -28,11 +28,19 @@ SourceBudget::SourceBudget(const BudgetOptions& options, uint64_t seed)
       interval_us_(uint64_t{std::clamp<uint32_t>(options.interval_s, 1, 3600)} * 1000000u),
       map_(16, Hash{seed}) {
   options_.max_sources = std::max<uint32_t>(1, options_.max_sources);
+  // At least max_sources: Expire and CollectAll finish up to every tracked
+  // source into an empty queue, and must drop none.
+  options_.max_finished = std::max(options_.max_sources, options_.max_finished);
 }
 
 void SourceBudget::Finish(State& s) {
   if (s.has_summary) {
     s.summary.final = true;
+    if (finished_.size() >= options_.max_finished) {
+      ++summaries_dropped_;
+      summary_probes_dropped_ += finished_.front().count_delta;
+      finished_.pop_front();
+    }
     finished_.push_back(std::move(s.summary));
   }
   s.summary = Summary();
@@ -98,10 +106,7 @@ bool SourceBudget::Admit(const Event& e) {
     s->dst_mixed = true;
     sm.dst = IpAddress();
   }
-  if (!s->dirty) {
-    s->dirty = true;
-    dirty_.push_back(e.src);
-  }
+  s->dirty = true;
   return false;
 }
 
@@ -124,26 +129,28 @@ void SourceBudget::Expire() {
 }
 
 void SourceBudget::Collect(std::vector<Summary>* out) {
-  for (const IpAddress& src : dirty_) {
-    auto it = map_.find(src);
-    if (it == map_.end()) continue;  // finished since; reported below
-    State& s = *it->second;
+  for (State& s : lru_) {  // at most max_sources
     if (!s.dirty) continue;
     s.dirty = false;
     out->push_back(s.summary);
     s.summary.count_delta = 0;
   }
-  dirty_.clear();
+  // Those finished since the last call, then those Expire finishes (at most
+  // max_sources <= max_finished, into the queue just emptied: none dropped).
+  TakeFinished(out);
   Expire();
-  for (Summary& f : finished_) out->push_back(std::move(f));
-  finished_.clear();
+  TakeFinished(out);
 }
 
 void SourceBudget::CollectAll(std::vector<Summary>* out) {
+  TakeFinished(out);
   for (State& s : lru_) Finish(s);
   lru_.clear();
   map_.clear();
-  dirty_.clear();
+  TakeFinished(out);
+}
+
+void SourceBudget::TakeFinished(std::vector<Summary>* out) {
   for (Summary& f : finished_) out->push_back(std::move(f));
   finished_.clear();
 }

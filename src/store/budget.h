@@ -18,13 +18,16 @@
 // Memory: about 200 bytes per tracked source, plus its summary's port set
 // (2 bytes a port up to 512 ports, then 8 KiB): at most max_sources * 8.2 KiB
 // (33 MiB at the default 4,096), reached only when every tracked source is
-// over budget on more than 512 ports.
+// over budget on more than 512 ports; plus finished summaries waiting for
+// Collect (at most max_finished, the oldest dropped and counted; ~250 bytes
+// each while they list few ports).
 //
 // Not thread-safe: the Writer calls it under its queue lock.
 #ifndef PORTSCOPE_STORE_BUDGET_H_
 #define PORTSCOPE_STORE_BUDGET_H_
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +48,10 @@ struct BudgetOptions {
   /// Sources tracked at once (see Memory above). Past it the least recently
   /// seen source is evicted, which restarts its budget.
   uint32_t max_sources = 4096;
+  /// Finished summaries (an interval over, a source evicted) waiting for the
+  /// writer's next Collect. Source churn finishes many between two commits;
+  /// past this (the writer stalled) the oldest is dropped and counted.
+  uint32_t max_finished = 65536;
 };
 
 class SourceBudget {
@@ -71,13 +78,18 @@ class SourceBudget {
   uint64_t evicted() const { return evicted_; }
   uint64_t summarized() const { return summarized_; }
   uint64_t latest_us() const { return latest_us_; }
+  /// Finished summaries wait for Collect in a queue of at most max_finished;
+  /// past it (the writer stalled while sources kept changing) the oldest is
+  /// dropped, and counted with the probes it held.
+  uint64_t summaries_dropped() const { return summaries_dropped_; }
+  uint64_t summary_probes_dropped() const { return summary_probes_dropped_; }
 
  private:
   struct State {
     IpAddress src;
     uint64_t bucket_us = 0;
     uint32_t stored = 0;
-    bool dirty = false;  // summary has probes not yet reported
+    bool dirty = false;  // summary has probes not yet reported (Collect walks lru_ for these)
     bool has_summary = false;
     bool dst_mixed = false;
     Summary summary;
@@ -88,18 +100,20 @@ class SourceBudget {
   };
   using List = std::list<State>;
 
-  void Finish(State& s);  // moves a summary with probes to finished_
+  void Finish(State& s);  // moves a summary with probes to finished_ (bounded)
   void Expire();
+  void TakeFinished(std::vector<Summary>* out);
 
   BudgetOptions options_;
   uint64_t interval_us_;
   List lru_;  // least recently seen first
   std::unordered_map<IpAddress, List::iterator, Hash> map_;
-  std::vector<IpAddress> dirty_;
-  std::vector<Summary> finished_;
+  std::deque<Summary> finished_;  // at most max_finished
   uint64_t latest_us_ = 0;
   uint64_t evicted_ = 0;
   uint64_t summarized_ = 0;
+  uint64_t summaries_dropped_ = 0;
+  uint64_t summary_probes_dropped_ = 0;
 };
 
 }  // namespace portscope::store

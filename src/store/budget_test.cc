@@ -98,6 +98,36 @@ TEST(SourceBudget, SourceStateIsBoundedAndEvictionFinishesSummaries) {
   EXPECT_EQ(finals, 50u);
 }
 
+TEST(SourceBudget, FinishedSummariesWaitingForAStalledWriterAreCappedAndCounted) {
+  BudgetOptions o;
+  o.events_per_interval = 1;
+  o.max_sources = 10;
+  o.max_finished = 10;
+  SourceBudget b(o, 3);
+  // 1,000 sources round robin, each over budget once, and no Collect: every
+  // eviction finishes a summary of one probe.
+  for (uint32_t round = 0; round < 2; ++round)
+    for (uint32_t i = 0; i < 1000; ++i) {
+      Event e = MakeEvent(kT0 + round * 1000 + i, "10.0.0.0", 80);
+      e.src = IpAddress::V4(0x0A000000u + i);
+      b.Admit(e);
+      b.Admit(e);  // over budget: into the summary
+    }
+  std::vector<Summary> out;
+  b.Collect(&out);
+  size_t finals = 0;
+  uint64_t counted = 0;
+  for (const auto& s : out) {
+    finals += s.final;
+    counted += s.count_delta;
+  }
+  // 1,990 evictions finished summaries; 10 waited, the rest were dropped and counted.
+  EXPECT_EQ(finals, 10u);
+  EXPECT_EQ(b.summaries_dropped(), 2000u - 10 - 10);
+  EXPECT_EQ(b.summary_probes_dropped(), b.summaries_dropped());
+  EXPECT_EQ(counted + b.summary_probes_dropped(), b.summarized());
+}
+
 // What the database must hold, computed the plain way.
 struct Expected {
   uint64_t stored = 0;

@@ -131,6 +131,8 @@ WriterStats Writer::stats() const {
   s.counters.events_summarized = budget_.summarized();
   s.counters.sources_evicted = budget_.evicted();
   s.sources_tracked = budget_.tracked();
+  s.summaries_dropped = budget_.summaries_dropped();
+  s.summary_probes_dropped = budget_.summary_probes_dropped();
   return s;
 }
 

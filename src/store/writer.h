@@ -72,6 +72,10 @@ struct WriterStats {
   uint64_t events_lost = 0;  // in batches the first sink failed to write (disk full, ...)
   uint64_t batches = 0;
   uint64_t sources_tracked = 0;
+  /// Finished budget summaries dropped because the writer fell behind by
+  /// more than max_sources of them, and the probes they counted.
+  uint64_t summaries_dropped = 0;
+  uint64_t summary_probes_dropped = 0;
   std::string last_error;  // the latest sink failure, "" when none
 };
 
