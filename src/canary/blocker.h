@@ -37,7 +37,9 @@ namespace portscope::canary {
 struct BlockOptions {
   uint32_t timeout_s = 3600;   // how long a block lasts (nft's set timeout)
   std::vector<Cidr> allow;     // never blocked
-  std::vector<Cidr> ignore;    // recorded but never alerting: never blocked either
+  /// Never blocked either. The canary leaves it empty: its Daemon keeps
+  /// ignored sources from raising alerts at all, with reloads applied.
+  std::vector<Cidr> ignore;
   /// Sources waiting for nft; a few bytes each. Past it they are dropped and counted.
   size_t queue_capacity = 1024;
 };

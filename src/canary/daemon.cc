@@ -69,9 +69,13 @@ packet::Probe Segment(const Observation& o, uint64_t time_us, bool from_prober, 
 // Every bound port is watched (one probe is an alert), whatever the config
 // says; also the ports the kernel chose for a 0.
 void AddBound(const std::vector<std::pair<registry::Proto, uint16_t>>& bound, detect::Config* c) {
-  for (const auto& [proto, port] : bound) {
-    auto& list = proto == registry::Proto::kTcp ? c->watched_tcp_ports : c->watched_udp_ports;
-    if (std::find(list.begin(), list.end(), port) == list.end()) list.push_back(port);
+  for (const auto& [proto, port] : bound)
+    (proto == registry::Proto::kTcp ? c->watched_tcp_ports : c->watched_udp_ports).push_back(port);
+  // Sorted and unique, so that a reloaded config compares equal when only
+  // the order differed (n log n: `--ports 0-65535` binds 65,536 of each).
+  for (auto* list : {&c->watched_tcp_ports, &c->watched_udp_ports}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
   }
 }
 

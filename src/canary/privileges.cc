@@ -43,7 +43,7 @@ Status GiveToUser(const std::vector<std::string>& paths, const std::string& user
   gid_t gid;
   if (Status s = ResolveUser(user, &uid, &gid); !s.ok()) return s;
   for (const std::string& p : paths)
-    if (chown(p.c_str(), uid, gid) != 0 && errno != ENOENT) return Status::PosixError("chown " + p, errno);
+    if (chown(p.c_str(), uid, gid) != 0 && errno != ENOENT) return Status::PosixError("chown " + EscapeForTerminal(p), errno);
   return Status::Ok();
 }
 

@@ -385,7 +385,9 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   const CanarySettings& c = plan->settings.canary;
   const std::string sensor = c.sensor.empty() ? Hostname() : c.sensor;
   const std::string interface = c.interface.empty() ? "any" : c.interface;
-  const std::string where = c.stealth ? "interface " + interface + " (stealth: capture, nftables drop)"
+  // Names from the config (interface, db, user) are escaped wherever they are printed.
+  const std::string shown_user = EscapeForTerminal(plan->user);
+  const std::string where = c.stealth ? "interface " + EscapeForTerminal(interface) + " (stealth: capture, nftables drop)"
                             : plan->listener.bind_address ? plan->listener.bind_address->ToString()
                                                           : "every address";
   auto list = [](const std::vector<uint16_t>& v) {
@@ -401,7 +403,7 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   const std::string summary = fmt::format("{} tcp ({}) and {} udp ({}) on {}; db {} ({})",
                                           plan->listener.tcp_ports.size(), list(plan->listener.tcp_ports),
                                           plan->listener.udp_ports.size(), list(plan->listener.udp_ports), where,
-                                          plan->db, retention());
+                                          EscapeForTerminal(plan->db), retention());
   if (!c.webhook.empty() && !g_webhook_factory) return ExecNotifyHelper();
   WebhookSettings ws{c.webhook, c.webhook_template, c.webhook_rate, c.webhook_ca};
   std::string extras;
@@ -414,7 +416,7 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     extras += fmt::format("; blocking scanners for {} s ({} allowed)", c.block_timeout, plan->allow.size());
   if (o.check_config) {
     std::printf("config ok: would watch %s%s%s\n", summary.c_str(), extras.c_str(),
-                plan->user.empty() ? "" : (", running as " + plan->user).c_str());
+                plan->user.empty() ? "" : (", running as " + shown_user).c_str());
     return kExitOk;
   }
 
@@ -550,7 +552,9 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     canary::BlockOptions bo;
     bo.timeout_s = c.block_timeout;
     bo.allow = plan->allow;
-    bo.ignore = plan->ignore;
+    // Not bo.ignore: the Daemon keeps ignored sources from the engine, so
+    // they raise no alert, and its list follows SIGHUP reloads (a copy here
+    // would not).
     blocker = std::make_unique<canary::Blocker>(bo);
     (*daemon)->AddAlertListener(blocker.get());
   }
@@ -565,21 +569,23 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     if (Status s = canary::FollowSupervisor(); !s.ok()) return Exit(s);
   if (!c.quiet)
     std::fprintf(stderr, "portscope: canary watching %s%s%s; pid %d%s\n", summary.c_str(), extras.c_str(),
-                 plan->user.empty() ? "" : (", as " + plan->user).c_str(), static_cast<int>(getpid()),
+                 plan->user.empty() ? "" : (", as " + shown_user).c_str(), static_cast<int>(getpid()),
                  c.stealth ? fmt::format(" (supervisor {})", getppid()).c_str() : "");
   Status run = (*daemon)->Run();
   if (feed && !c.quiet) {
     // What a flood cost, in counters that add up: captured probes = probes
     // handled; events = accepted + dropped; accepted = committed +
     // summarized (+ lost to a failing sink).
-    if (auto st = feed->Stats(); st.ok()) Note(canary::DescribeCaptureStats(interface, *st));
+    if (auto st = feed->Stats(); st.ok()) Note(canary::DescribeCaptureStats(EscapeForTerminal(interface), *st));
     const canary::DaemonStats ds = (*daemon)->stats();
     const store::WriterStats ws = (*daemon)->writer_stats();
     Note(fmt::format("daemon: {} probes handled, {} alerts; {} events: {} accepted ({} committed, {} summarized, {} "
-                     "lost), {} dropped (queue full); {} alerts dropped; {} budget sources evicted",
+                     "lost), {} dropped (queue full); {} alerts dropped; {} budget sources evicted; {} summaries "
+                     "({} probes) dropped (writer behind)",
                      ds.packet_probes, ds.alerts, ds.events, ws.counters.events_enqueued, ws.events_committed,
                      ws.counters.events_summarized, ws.events_lost, ws.counters.events_dropped,
-                     ws.counters.alerts_dropped, ws.counters.sources_evicted));
+                     ws.counters.alerts_dropped, ws.counters.sources_evicted, ws.summaries_dropped,
+                     ws.summary_probes_dropped));
     const detect::Counters ec = (*daemon)->engine_counters();
     Note(fmt::format("engine: {} probes, {} sources created, {} expired, {} evicted (table full), {} dropped; {} flows "
                      "evicted, {} dropped; {} scans started, {} evicted; alerts {} started, {} deferred, {} dropped",
@@ -591,7 +597,8 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   if (!c.quiet && blocker) {
     auto b = blocker->stats();
     Note(fmt::format("--block: {} sources blocked, {} failed{}, {} allowlisted, {} dropped (queue full)", b.blocked,
-                     b.failed, b.last_error.empty() ? "" : " (" + b.last_error + ")", b.skipped_allowed,
+                     b.failed, b.last_error.empty() ? "" : " (" + EscapeForTerminal(b.last_error.substr(0, 400)) + ")",
+                     b.skipped_allowed,
                      b.dropped_queue_full));
   }
   blocker.reset();

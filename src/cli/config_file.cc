@@ -55,7 +55,9 @@ class KeyReader {
   const std::string& key() const { return key_; }
 
   Status Bad(const std::string& why) const {
-    return Status::InvalidArgument(origin_ + ": [" + std::string(section_) + "] " + key_ + ": " + why);
+    // The path and a quoted TOML key may hold any bytes.
+    return Status::InvalidArgument(EscapeForTerminal(origin_) + ": [" + std::string(section_) + "] " +
+                                   EscapeForTerminal(key_) + ": " + why);
   }
   Status Count(uint32_t* out, int64_t max = 0xFFFFFFFFll) const {
     auto v = node_.value<int64_t>();
