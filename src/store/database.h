@@ -101,6 +101,8 @@ class Database : public Sink {
   Result<Report> BuildReport(const ReportQuery& q);
   /// The newest `limit` runs (0: all), newest first.
   Result<std::vector<RunRecord>> QueryRuns(size_t limit);
+  /// Summed in SQL: one row read, however many runs the file holds.
+  Result<RunTotals> SumRuns();
   /// Distinct sources with a row (event or summary) at or after `since_us`.
   Result<uint64_t> CountSources(uint64_t since_us);
 

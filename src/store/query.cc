@@ -274,6 +274,28 @@ Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
   return out;
 }
 
+Result<RunTotals> Database::SumRuns() {
+  auto s = conn_.Prepare(
+      "SELECT count(*), coalesce(sum(events_enqueued), 0), coalesce(sum(events_dropped), 0), "
+      "coalesce(sum(events_summarized), 0), coalesce(sum(alerts_enqueued), 0), coalesce(sum(alerts_dropped), 0), "
+      "coalesce(sum(sources_evicted), 0), coalesce(sum(sink_errors), 0) FROM runs");
+  if (!s.ok()) return s.status();
+  RunTotals t;
+  Status st;
+  if (s->Step(&st)) {
+    t.runs = s->U64(0);
+    t.sum.events_enqueued = s->U64(1);
+    t.sum.events_dropped = s->U64(2);
+    t.sum.events_summarized = s->U64(3);
+    t.sum.alerts_enqueued = s->U64(4);
+    t.sum.alerts_dropped = s->U64(5);
+    t.sum.sources_evicted = s->U64(6);
+    t.sum.sink_errors = s->U64(7);
+  }
+  if (!st.ok()) return st;
+  return t;
+}
+
 Result<uint64_t> Database::CountSources(uint64_t since_us) {
   EventQuery q;
   q.since_us = since_us;

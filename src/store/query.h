@@ -108,6 +108,12 @@ struct RunRecord {
   WriterCounters counters;
 };
 
+/// The writer counters of every run the database holds, summed.
+struct RunTotals {
+  uint64_t runs = 0;
+  WriterCounters sum;
+};
+
 }  // namespace portscope::store
 
 #endif  // PORTSCOPE_STORE_QUERY_H_

@@ -356,11 +356,15 @@ std::string CanarySite::PortSection(uint16_t port) {
 
 void CanarySite::RegisterMetrics(Metrics* metrics) {
   metrics->AddCollector([this](Exposition* e) {
-    std::vector<store::RunRecord> runs;
+    std::vector<store::RunRecord> runs;  // the latest only
+    store::RunTotals totals;
     uint64_t sources = 0;
     const uint64_t now = store::NowUs();
     Status st = store_.With([&](store::Database& db) -> Status {
-      auto r = db.QueryRuns(0);
+      auto t = db.SumRuns();
+      if (!t.ok()) return t.status();
+      totals = *t;
+      auto r = db.QueryRuns(1);
       if (!r.ok()) return r.status();
       runs = std::move(*r);
       auto s = db.CountSources(now > 86400 * kSecondUs ? now - 86400 * kSecondUs : 0);
@@ -371,20 +375,11 @@ void CanarySite::RegisterMetrics(Metrics* metrics) {
     e->Header("portscope_canary_database_up", "1 when the canary's database could be read at this scrape.", "gauge");
     e->Sample("portscope_canary_database_up", {}, uint64_t{st.ok() ? 1u : 0u});
     if (!st.ok()) return;
-    store::WriterCounters sum;
-    for (const auto& r : runs) {
-      sum.events_enqueued += r.counters.events_enqueued;
-      sum.events_dropped += r.counters.events_dropped;
-      sum.events_summarized += r.counters.events_summarized;
-      sum.alerts_enqueued += r.counters.alerts_enqueued;
-      sum.alerts_dropped += r.counters.alerts_dropped;
-      sum.sources_evicted += r.counters.sources_evicted;
-      sum.sink_errors += r.counters.sink_errors;
-    }
+    const store::WriterCounters& sum = totals.sum;
     // Writer counters as the canary's runs stored them with each batch,
     // summed over the runs the database still holds.
     e->Header("portscope_canary_runs", "Canary runs (writer processes) the database holds.", "gauge");
-    e->Sample("portscope_canary_runs", {}, uint64_t{runs.size()});
+    e->Sample("portscope_canary_runs", {}, totals.runs);
     e->Header("portscope_canary_probes_total", "Probes the canary accepted for storing (stored or summarized).",
               "counter");
     e->Sample("portscope_canary_probes_total", {}, sum.events_enqueued);
