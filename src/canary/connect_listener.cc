@@ -132,7 +132,10 @@ Status ConnectListener::Bind() {
       int err = errno;
       close(fd);
       if (err == EADDRINUSE)
-        return Status::InvalidArgument("port " + what + " is already held by another socket; portscope never takes a port in use");
+        return Status::InvalidArgument("port " + what +
+                                       " is already held by another socket (a listener, or connections in TIME-WAIT "
+                                       "left by one that did not set SO_REUSEADDR, for up to 60 s); portscope never "
+                                       "takes a port in use");
       return Status::PosixError("bind " + what, err);
     }
     if (tcp && listen(fd, options_.backlog) != 0) {

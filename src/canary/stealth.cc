@@ -34,7 +34,8 @@ Status KeepOnlyNetAdmin() {
   // Shrinking the bounding set needs CAP_SETPCAP, which a sandbox (the
   // systemd unit's CapabilityBoundingSet) may have removed already; the
   // capability sets below shrink without it.
-  for (int cap = 0; cap <= LastCap(); ++cap) {
+  const int last_cap = LastCap();  // reads /proc once
+  for (int cap = 0; cap <= last_cap; ++cap) {
     if (cap == CAP_NET_ADMIN || cap == CAP_KILL) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
       if (errno == EPERM) break;

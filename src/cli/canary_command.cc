@@ -294,7 +294,6 @@ int ExecNotifyHelper() {
   return ExecHelper(std::move(args));
 }
 
-bool Has(const std::string& s, std::string_view needle) { return s.find(needle) != std::string::npos; }
 
 int Exit(const Status& s) {
   return Fail(s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitIo, s.message());
@@ -516,10 +515,6 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
     again.listening_only = true;
     if (auto s = sockets::TakeSnapshot(again); s.ok())
       if (Status held = CheckHeld(plan->listener, *s); !held.ok()) return Exit(held);
-    if (Has(daemon.status().message(), "already held"))
-      return Fail(kExitUsage, daemon.status().message() +
-                                  " (no listening socket holds it now: connections in TIME-WAIT left by an earlier "
-                                  "listener that did not set SO_REUSEADDR keep the port for up to 60 s)");
     return Exit(daemon.status());
   }
   if (feed)
