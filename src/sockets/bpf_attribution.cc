@@ -71,24 +71,34 @@ class Fd {
   int fd_;
 };
 
-// Reads the iterator to its end: whole records or an error.
-Result<std::vector<portscope_socket_fd>> ReadRecords(int iter_fd) {
+// Reads the iterator to its end through one fixed buffer, keeping only the
+// (pid, index) pairs of wanted sockets: memory does not grow with the number
+// of descriptors on the machine.
+Status ReadMatches(int iter_fd, const InodeIndex& wanted, std::vector<std::pair<int, uint32_t>>* matches) {
+  constexpr size_t kRecord = sizeof(portscope_socket_fd);
   std::vector<portscope_socket_fd> records(4096);
-  size_t bytes = 0;
+  char* base = reinterpret_cast<char*>(records.data());
+  const size_t capacity = records.size() * kRecord;
+  size_t bytes = 0;  // held in the buffer (a partial record carried over)
   for (;;) {
-    if (bytes == records.size() * sizeof(portscope_socket_fd)) records.resize(records.size() * 2);
-    char* base = reinterpret_cast<char*>(records.data());
-    ssize_t n = read(iter_fd, base + bytes, records.size() * sizeof(portscope_socket_fd) - bytes);
+    ssize_t n = read(iter_fd, base + bytes, capacity - bytes);
     // EAGAIN: the kernel stops a read after 1,000,000 objects that printed
     // nothing (descriptors filtered out); the next read resumes.
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return Status::PosixError("read the BPF iterator", errno);
     if (n == 0) break;
     bytes += static_cast<size_t>(n);
+    const size_t whole = bytes / kRecord;
+    for (size_t k = 0; k < whole; ++k) {
+      const portscope_socket_fd& r = records[k];
+      int64_t index = wanted.Find(r.inode);
+      if (index >= 0 && r.tgid > 0) matches->emplace_back(static_cast<int>(r.tgid), static_cast<uint32_t>(index));
+    }
+    std::memmove(base, base + whole * kRecord, bytes - whole * kRecord);
+    bytes -= whole * kRecord;
   }
-  if (bytes % sizeof(portscope_socket_fd) != 0) return Status::Corrupt("BPF iterator returned a partial record");
-  records.resize(bytes / sizeof(portscope_socket_fd));
-  return records;
+  if (bytes != 0) return Status::Corrupt("BPF iterator returned a partial record");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -123,14 +133,8 @@ Status MapSocketsWithBpf(const InodeIndex& wanted, const std::function<void(uint
   const int iter_fd = portscope_socket_fds_open_iter(bpf.get());
   if (iter_fd < 0) return BpfError("start the BPF iterator", iter_fd);
   Fd iter(iter_fd);
-  auto records = ReadRecords(iter.get());
-  if (!records.ok()) return records.status();
-
-  std::vector<std::pair<int, uint32_t>> matches;  // (pid, index)
-  for (const portscope_socket_fd& r : *records) {
-    int64_t index = wanted.Find(r.inode);
-    if (index >= 0 && r.tgid > 0) matches.emplace_back(static_cast<int>(r.tgid), static_cast<uint32_t>(index));
-  }
+  std::vector<std::pair<int, uint32_t>> matches;  // (pid, index) of wanted sockets only
+  if (Status st = ReadMatches(iter.get(), wanted, &matches); !st.ok()) return st;
   // Threads with descriptor tables of their own repeat their process's pairs.
   std::sort(matches.begin(), matches.end());
   matches.erase(std::unique(matches.begin(), matches.end()), matches.end());
