@@ -79,11 +79,6 @@ void AddBound(const std::vector<std::pair<registry::Proto, uint16_t>>& bound, de
   }
 }
 
-void FillBits(std::vector<bool>* bits, const std::vector<uint16_t>& ports) {
-  bits->assign(65536, false);
-  for (uint16_t p : ports) (*bits)[p] = true;
-}
-
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options, std::vector<std::unique_ptr<store::Sink>> sinks)
@@ -153,8 +148,6 @@ Status Daemon::Init() {
 void Daemon::NewEngine() {
   if (listener_) AddBound(listener_->bound(), &options_.config.detect);
   engine_ = std::make_unique<detect::Engine>(options_.config.detect, options_.seed);
-  FillBits(&watched_tcp_, engine_->config().watched_tcp_ports);
-  FillBits(&watched_udp_, engine_->config().watched_udp_ports);
 }
 
 void Daemon::AddAlertListener(AlertListener* listener) { alert_listeners_.push_back(listener); }
@@ -241,8 +234,7 @@ void Daemon::OnPacketProbe(const packet::Probe& probe) {
   ++stats_.packet_probes;
   if (Ignored(probe.src)) ++stats_.ignored;
   else engine_->Process(probe, *this);
-  const bool watched = (probe.transport == packet::Transport::kTcp && watched_tcp_[probe.dport]) ||
-                       (probe.transport == packet::Transport::kUdp && watched_udp_[probe.dport]);
+  const bool watched = engine_->IsWatched(probe.transport, probe.dport);
   if (watched) Record(PacketToEvent(probe, options_.sensor, options_.listener.read_bytes));
 }
 

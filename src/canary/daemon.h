@@ -173,7 +173,6 @@ class Daemon : public ObservationSink, public detect::AlertSink {
   std::vector<AlertListener*> alert_listeners_;
   std::vector<Feed> feeds_;
   std::unordered_map<uint32_t, std::string> service_names_;  // (proto << 16 | port), watched ports only
-  std::vector<bool> watched_tcp_, watched_udp_;  // 65,536 each, from the engine's config
   uint64_t scan_id_base_ = 0;  // keeps scan ids unique in this run across engine rebuilds
   uint64_t last_scan_id_ = 0;
   int epoll_ = -1;

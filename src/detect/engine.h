@@ -113,6 +113,12 @@ class Engine {
   uint64_t now_us() const { return now_us_; }
   /// Bytes held by the engine's tables: fixed at construction.
   size_t memory_bytes() const;
+  /// Whether `port` is a watched (canary) port of `transport` (TCP or UDP),
+  /// as config().watched_*_ports says.
+  bool IsWatched(packet::Transport transport, uint16_t port) const {
+    return (transport == packet::Transport::kTcp || transport == packet::Transport::kUdp) &&
+           Watched(static_cast<uint8_t>(transport), port);
+  }
 
  private:
   // FIFO rings (aged_table.h) for the lists consumed from the front, so the
