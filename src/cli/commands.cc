@@ -206,9 +206,7 @@ int Main(int argc, char** argv) {
   // `portscope 2244` means `portscope info 2244`.
   std::vector<std::string> args(argv, argv + argc);
   if (auto code = TryFastInfo(args)) return *code;
-  if (args.size() >= 2 && !IsSubcommand(args[1]) && args[1] != "-h" && args[1] != "--help" &&
-      args[1] != "--version")
-    args.insert(args.begin() + 1, "info");
+  if (ImpliesInfo(args)) args.insert(args.begin() + 1, "info");
   InitIostreams();  // CLI11 writes help and errors to std::cout/cerr
   if (args.size() >= 2 && args[1] == "help") args[1] = "--help";
   if (args.size() >= 3 && (args[1] == "info" || args[1] == "page")) {

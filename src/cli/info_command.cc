@@ -169,10 +169,13 @@ bool IsSubcommand(std::string_view a) {
          a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report" || a == "serve" || a == "canary";
 }
 
+bool ImpliesInfo(const std::vector<std::string>& args) {
+  return args.size() >= 2 && !IsSubcommand(args[1]) && args[1] != "-h" && args[1] != "--help" &&
+         args[1] != "--version";
+}
 
 std::optional<int> TryFastInfo(const std::vector<std::string>& args) {
-  if (args.size() < 2 || IsSubcommand(args[1]) || args[1] == "-h" || args[1] == "--help" || args[1] == "--version")
-    return std::nullopt;
+  if (!ImpliesInfo(args)) return std::nullopt;
   return FastInfo(args);
 }
 

@@ -34,6 +34,9 @@ int RunInfo(const Common& common, const std::vector<std::string>& args);
 /// The names of portscope's subcommands (anything else first is a port).
 bool IsSubcommand(std::string_view a);
 
+/// argv names no subcommand nor --help/--version: it means `portscope info ...`.
+bool ImpliesInfo(const std::vector<std::string>& args);
+
 /// `portscope PORT... [--json] [--color WHEN]` run directly: the exit code,
 /// or nullopt when `args` (argv) is anything else, for CLI11 to parse.
 std::optional<int> TryFastInfo(const std::vector<std::string>& args);
