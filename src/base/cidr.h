@@ -19,6 +19,13 @@ class Cidr {
   /// below the prefix are cleared ("192.0.2.7/24" is 192.0.2.0/24); nullopt on
   /// anything else (prefix out of range, junk, spaces).
   static std::optional<Cidr> Parse(std::string_view text);
+  /// The block of one address (a /32 or /128).
+  static Cidr Host(const IpAddress& a) {
+    Cidr c;
+    c.first_ = c.last_ = a;
+    c.prefix_ = 128;
+    return c;
+  }
 
   bool Contains(const IpAddress& a) const { return first_ <= a && a <= last_; }
   /// The lowest and highest address of the block (inclusive).

@@ -40,6 +40,17 @@ TEST(Cidr, ParsesAddressesAndBlocksOfBothFamilies) {
   EXPECT_EQ(Cidr::Parse("10.0.0.0/13")->last(), Ip("10.7.255.255"));
 }
 
+TEST(Cidr, HostIsTheOneAddressBlockParseGives) {
+  for (const char* text : {"192.0.2.7", "2001:db8::1", "::ffff:192.0.2.7", "::"}) {
+    IpAddress a = *IpAddress::Parse(text);
+    Cidr h = Cidr::Host(a), p = *Cidr::Parse(a.ToString());
+    EXPECT_EQ(h.first(), p.first()) << text;
+    EXPECT_EQ(h.last(), p.last()) << text;
+    EXPECT_EQ(h.ToString(), p.ToString()) << text;
+    EXPECT_TRUE(h.Contains(a));
+  }
+}
+
 TEST(Cidr, RejectsJunk) {
   for (const char* bad : {"", "/", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0/8", "10.0.0.0/8x",
                           "10.0.0.0/-1", " 10.0.0.0/8", "example.com", "10.0.0.0/+8", "1.2.3.4/8/8"})

@@ -378,7 +378,7 @@ Result<Report> Database::BuildReport(const ReportQuery& q) {
   r.top_sources.resize(keep);
   for (Report::SourceRow& row : r.top_sources) {
     EventQuery one = window;
-    one.source = Cidr::Parse(row.src.ToString());
+    one.source = Cidr::Host(row.src);
     Where w = EventWhere(one);
     PortSet ports;
     st = run("SELECT action = 'summary', dport, ports FROM events" + w.sql, w, [&](const sql::Statement& s) {

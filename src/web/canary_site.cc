@@ -58,7 +58,7 @@ Result<IpAddress> ParseSourcePath(std::string_view s) {
 
 store::EventQuery OneSource(const IpAddress& ip) {
   store::EventQuery q;
-  q.source = Cidr::Parse(ip.ToString());
+  q.source = Cidr::Host(ip);
   return q;
 }
 
