@@ -90,11 +90,41 @@ std::string SharedDir() {
   return stat(d.c_str(), &st) == 0 ? d : "";
 }
 
+namespace {
+
+// The directories MakeTempDir made, removed when the test process exits
+// (not in forked children, which share the list but not the ownership).
+// PORTSCOPE_KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+struct TempDirs {
+  pid_t owner = getpid();
+  std::vector<std::filesystem::path> dirs;
+};
+
+TempDirs& Made() {
+  static TempDirs* made = [] {
+    auto* m = new TempDirs;
+    std::atexit([] {
+      TempDirs& t = Made();
+      const char* keep = std::getenv("PORTSCOPE_KEEP_TEST_DIRS");
+      if (getpid() != t.owner || (keep != nullptr && *keep != '\0' && *keep != '0')) return;
+      for (const auto& d : t.dirs) {
+        std::error_code ec;
+        std::filesystem::remove_all(d, ec);
+      }
+    });
+    return m;
+  }();
+  return *made;
+}
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
              ("portscope-test-" + std::to_string(getpid()) + "-" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  Made().dirs.push_back(dir);
   return dir.string();
 }
 

@@ -21,7 +21,8 @@ RunResult RunPortscope(const std::vector<std::string>& args,
 
 /// ../shared/ beside the repository, or $PORTSCOPE_SHARED_DIR; "" when absent.
 std::string SharedDir();
-/// A fresh empty directory under the test's temp dir.
+/// A fresh empty directory under the test's temp dir, removed with its contents
+/// when the test process exits (PORTSCOPE_KEEP_TEST_DIRS=1 keeps it).
 std::string MakeTempDir(const std::string& name);
 std::string ReadFileOrDie(const std::string& path);
 

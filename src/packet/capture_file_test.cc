@@ -263,6 +263,9 @@ TEST(CaptureFile, DashReadsStandardInput) {
   EXPECT_EXIT(
       {
         if (std::freopen(path.c_str(), "rb", stdin) == nullptr) std::_Exit(3);
+        // The threadsafe style re-runs this test in the child, which wrote
+        // its own file under its own pid: unlink it (stdin holds it open).
+        std::remove(path.c_str());
         auto source = OpenCaptureFile("-");
         if (!source.ok()) std::_Exit(2);
         CaptureReport r = ReplayCapture(**source, nullptr);
