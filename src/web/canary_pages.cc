@@ -191,10 +191,11 @@ std::string RenderDashboard(const Layout& layout, const registry::Registry& reg,
                        WithCommas(r.events_dropped), WithCommas(r.alerts_dropped), WithCommas(r.sink_errors));
 
   out += fmt::format("<h2>Probes over time</h2>\n<div id=\"chart\" class=\"chart\" data-range=\"{}\" "
-                     "data-chart=\"{}\"></div>\n<details class=\"timeline\"{}><summary>As a table "
+                     "data-chart=\"{}\" data-buckets=\"{}\"></div>\n<details class=\"timeline\"{}><summary>As a table "
                      "(probes and scans per {})</summary>\n<table>\n<thead><tr><th>From (UTC)</th>"
                      "<th class=\"num\">Probes</th><th class=\"num\">Scans</th></tr></thead>\n<tbody>\n",
-                     E(d.range), d.chart ? "uplot" : "none", d.chart ? "" : " open", report::FormatDuration(r.bucket_us));
+                     E(d.range), d.chart ? "uplot" : "none", r.timeline_probes.size(), d.chart ? "" : " open",
+                     report::FormatDuration(r.bucket_us));
   for (size_t i = 0; i < r.timeline_probes.size(); ++i)
     out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                        ShortUtc(r.since_us + i * r.bucket_us), WithCommas(r.timeline_probes[i]),

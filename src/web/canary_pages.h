@@ -21,6 +21,9 @@ namespace portscope::web {
 
 /// The time ranges the dashboard offers; the first is the default.
 inline constexpr std::string_view kDashboardRanges[] = {"24h", "1h", "6h", "7d", "30d"};
+/// Timeline buckets on the dashboard, in the table the server renders and in
+/// the chart the script draws and refreshes (it reads data-buckets).
+inline constexpr uint32_t kDashboardBuckets = 48;
 
 struct DashboardData {
   std::string range;  // as asked, e.g. "24h"; validated

@@ -144,7 +144,7 @@ Response CanarySite::Dashboard(const Request& req) {
     rq.since_us = *since;
     rq.until_us = d.now_us;
     rq.top = 10;
-    rq.buckets = 48;
+    rq.buckets = kDashboardBuckets;
     auto report = db.BuildReport(rq);
     if (!report.ok()) return report.status();
     d.report = std::move(*report);

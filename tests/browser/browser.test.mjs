@@ -231,8 +231,13 @@ test('the dashboard shows a probe made during the test; a script payload is text
   const payload = '<script>alert(1)</script>';
   await probeCanary(payload);
   const { context, page, seen } = await watchedPage();
+  const reportUrls = [];
+  page.on('request', (r) => { if (r.url().includes('/api/report?')) reportUrls.push(r.url()); });
   const res = await page.goto(`${BASE}canary`);
   assert.equal(res.status(), 200);
+  // The script refreshes the same timeline the server rendered as a table.
+  const buckets = await page.locator('#chart').getAttribute('data-buckets');
+  assert.equal(await page.locator('details.timeline tbody tr').count(), Number(buckets));
   const row = page.locator('#latest-probes tbody tr', { has: page.locator(`a[href="/ports/${port}"]`) }).first();
   await row.waitFor({ state: 'visible', timeout: 10000 });
   assert.equal(await row.locator('code.preview').innerText(), payload);
@@ -246,6 +251,8 @@ test('the dashboard shows a probe made during the test; a script payload is text
     await page.locator('#chart .uplot canvas').first().waitFor({ state: 'attached', timeout: 10000 });
   }
   await page.waitForTimeout(300);
+  assert.ok(reportUrls.length > 0, 'the dashboard script asked /api/report for the timeline');
+  for (const u of reportUrls) assert.equal(new URL(u).searchParams.get('buckets'), buckets, u);
   await expectClean(page, seen, 'canary-dashboard');
 
   // Live refresh: a second probe appears without a reload.

@@ -7,7 +7,6 @@
 
 (function () {
   const REFRESH_MS = 5000;
-  const BUCKETS = 60;
   const LATEST = 25;
   const PREVIEW_BYTES = 64;
 
@@ -151,11 +150,11 @@
     return res.json();
   }
 
-  async function refresh(box, range, live) {
+  async function refresh(box, range, buckets, live) {
     const q = 'since=' + encodeURIComponent(range);
     try {
       const [report, events] = await Promise.all([
-        getJson('/api/report?' + q + '&top=1&buckets=' + BUCKETS),
+        getJson('/api/report?' + q + '&top=1&buckets=' + buckets),
         getJson('/api/events?' + q + '&limit=' + LATEST),
       ]);
       setText('stat-probes', num(report.totals.probes));
@@ -187,12 +186,15 @@
     const live = document.getElementById('live');
     if (!box || !live) return;
     const range = box.dataset.range || '24h';
+    // As many buckets as the server's table has, so the chart and the table
+    // show the same timeline.
+    const buckets = Number(box.dataset.buckets) || 48;
     const chart = box.dataset.chart === 'uplot' && typeof uPlot !== 'undefined' ? box : null;
     if (!chart) box.appendChild(el('p', 'none', 'The chart library is not built in; the table below has the figures.'));
     live.textContent = 'live';
-    refresh(chart, range, live);
+    refresh(chart, range, buckets, live);
     setInterval(function () {
-      if (document.visibilityState === 'visible') refresh(chart, range, live);
+      if (document.visibilityState === 'visible') refresh(chart, range, buckets, live);
     }, REFRESH_MS);
   });
 })();
