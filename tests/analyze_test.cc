@@ -92,8 +92,15 @@ TEST(Analyze, TheSharedMasscanCaptureIsOneSynScanOver1001Ports) {
   EXPECT_EQ(a["source"], "172.31.15.102");
   EXPECT_EQ(a["kind"], "syn");
   EXPECT_EQ(a["port_count"], 1001);
+  EXPECT_EQ(a["port_ranges"], json::array({"0-1000"}));
+  EXPECT_TRUE(a["port_ranges_complete"].get<bool>());
   EXPECT_EQ(a["host_count"], 1);
   EXPECT_EQ(a["hosts"][0], "198.124.152.15");
+  // The table says the same in words.
+  auto t = RunPortscope({"analyze", shared + "/data/pcaps/masscan_tcp_0-1000.pcap"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("\n    ports 0-1000\n"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("6 ports on 1 host (6 targets)"), std::string::npos) << t.out;
 }
 
 TEST(Analyze, SeveralFilesAndStdinAndAHumanSummary) {
@@ -140,6 +147,8 @@ TEST(Analyze, BadInputIsExit2WithOneMessage) {
     auto r = RunPortscope(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args.back() << ": " << r.err;
     EXPECT_NE(r.err.find(c.want), std::string::npos) << r.err;
+    // Named once: "portscope: /x.pcap: /x.pcap: ..." was said of every file.
+    EXPECT_EQ(r.err.find(c.want), r.err.rfind(c.want)) << r.err;
     EXPECT_TRUE(r.out.empty());
   }
 }
@@ -152,8 +161,15 @@ TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndSaysItIsIncomplete) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_FALSE(j["summary"]["complete"].get<bool>());
-  EXPECT_FALSE(j["summary"]["notes"].empty());
+  ASSERT_EQ(j["summary"]["notes"].size(), 1u);
+  const std::string note = j["summary"]["notes"][0].get<std::string>();
+  EXPECT_EQ(note.find(dir + "/cut.pcap: "), 0u) << note;
+  EXPECT_EQ(note.find("cut.pcap"), note.rfind("cut.pcap")) << note;
   EXPECT_GT(j["summary"]["packets"].get<int>(), 100);
+  // The table says the same, once, on its "incomplete:" line.
+  auto t = RunPortscope({"analyze", dir + "/cut.pcap"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("incomplete: " + dir + "/cut.pcap: truncated dump file"), std::string::npos) << t.out;
 }
 
 }  // namespace

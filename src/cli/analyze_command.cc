@@ -70,16 +70,21 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// "80", "0-1000".
+std::string RangeText(const Alert::PortRange& r) {
+  return r.first == r.last ? std::to_string(r.first) : std::to_string(r.first) + "-" + std::to_string(r.last);
+}
+
+// The lowest runs of ports, as many as fit a line: "0-1000", "21-23,80,...".
 std::string PortsText(const Alert& a) {
+  constexpr size_t kWidth = 60;
   std::string s;
-  for (int i = 0; i < a.ports_listed; ++i) {
-    if (i == 8) {
-      s += ",...";
-      break;
-    }
-    s += (i ? "," : "") + std::to_string(a.ports[static_cast<size_t>(i)]);
+  for (int i = 0; i < a.port_ranges_listed; ++i) {
+    std::string next = (i ? "," : "") + RangeText(a.port_ranges[static_cast<size_t>(i)]);
+    if (s.size() + next.size() > kWidth) return s + ",...";
+    s += next;
   }
-  return s;
+  return a.port_ranges_more ? s + ",..." : s;
 }
 
 nlohmann::ordered_json AlertJson(const Alert& a) {
@@ -90,6 +95,9 @@ nlohmann::ordered_json AlertJson(const Alert& a) {
   j["shape"] = detect::ScanShapeName(a.shape);
   j["ports"] = nlohmann::ordered_json::array();
   for (int i = 0; i < a.ports_listed; ++i) j["ports"].push_back(a.ports[static_cast<size_t>(i)]);
+  j["port_ranges"] = nlohmann::ordered_json::array();
+  for (int i = 0; i < a.port_ranges_listed; ++i) j["port_ranges"].push_back(RangeText(a.port_ranges[static_cast<size_t>(i)]));
+  j["port_ranges_complete"] = !a.port_ranges_more;
   j["port_count"] = a.ports_at_least;
   j["ports_exact"] = a.ports_exact;
   j["hosts"] = nlohmann::ordered_json::array();
@@ -123,10 +131,10 @@ void AddAnalyzeCommand(CLI::App* app, AnalyzeOptions* o) {
   a->add_option("files", o->files, "capture files; - reads standard input")->required();
   a->add_option("--config", o->config_file, "TOML file; its [detect] section sets the thresholds (shared with canary)");
   a->add_option("--fast-window", o->fast_window, "window of the fast-scan rule (default 5s)");
-  a->add_option("--fast-ports", o->fast_ports, "distinct ports in the fast window that make a scan (default 6)")
+  a->add_option("--fast-ports", o->fast_ports, "distinct ports in the fast window that make a scan (default " + std::to_string(detect::kDefaultFastMinPorts) + ")")
       ->check(CLI::Range(1, 16));
   a->add_option("--slow-window", o->slow_window, "window of the slow-scan rule (default 4h)");
-  a->add_option("--slow-ports", o->slow_ports, "distinct ports in the slow window that make a scan (default 10)")
+  a->add_option("--slow-ports", o->slow_ports, "distinct ports in the slow window that make a scan (default " + std::to_string(detect::kDefaultSlowMinPorts) + ")")
       ->check(CLI::Range(1, 16));
   a->add_option("--watch", o->watch, "watched (canary) ports: one probe is an alert, e.g. 2202,2244/tcp");
   a->add_flag("--no-trw", o->no_trw, "turn off Threshold Random Walk");
@@ -169,7 +177,8 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   uint64_t total_bytes = 0;
   for (const auto& f : o.files) {
     auto src = packet::OpenCaptureFile(f);
-    if (!src.ok()) return Fail(kExitUsage, EscapeForTerminal(f) + ": " + src.status().message());
+    // The capture layer's messages name the file already.
+    if (!src.ok()) return Fail(kExitUsage, EscapeForTerminal(src.status().message()));
     struct stat st;
     if (f != "-" && stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
     sources.push_back(std::move(*src));
@@ -203,7 +212,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
     }
     if (!report.complete) {
       total.complete = false;
-      notes.push_back(o.files[i] + ": " + report.note);
+      notes.push_back(report.note);  // it names the file
     }
   }
   engine.Finish(alerts);

@@ -27,8 +27,12 @@ std::string Duration(uint64_t us) {
   return Format("%.1f h", s / 3600);
 }
 
+// "1 host", "6 hosts".
+const char* Plural(uint64_t n, const char* one, const char* many) { return n == 1 ? one : many; }
+
 std::string WindowLine(const char* name, const WindowEvidence& w) {
-  return Format("%s: %u ports on %u hosts (%u targets) within %s (window %s)", name, w.ports, w.hosts, w.targets,
+  return Format("%s: %u %s on %u %s (%u %s) within %s (window %s)", name, w.ports, Plural(w.ports, "port", "ports"),
+                w.hosts, Plural(w.hosts, "host", "hosts"), w.targets, Plural(w.targets, "target", "targets"),
                 Duration(w.span_us).c_str(), Duration(w.window_us).c_str());
 }
 
@@ -126,7 +130,8 @@ std::string DescribeEvidence(const Alert& a) {
                 a.trw_fired.likelihood_ratio, a.trw_fired.threshold, a.trw_fired.failures, a.trw_fired.successes));
   }
   if (a.fired(Algorithm::kWatchedPort)) {
-    line(Format("watched-port: port %u touched (%u touches)", a.watched_port, a.watched_touches));
+    line(Format("watched-port: port %u touched (%u %s)", a.watched_port, a.watched_touches,
+                Plural(a.watched_touches, "touch", "touches")));
   }
   return out;
 }
@@ -153,11 +158,12 @@ std::string DescribeHint(const Alert& a) {
 std::string Summarize(const Alert& a) {
   std::string s = Format("scan %" PRIu64 " %s", a.scan_id, std::string(AlertPhaseName(a.phase)).c_str());
   if (a.phase == AlertPhase::kEnded) s += Format(" (%s)", std::string(EndReasonName(a.end_reason)).c_str());
-  s += Format(": %s %s scan by %s via %s; %s%u hosts (est. %u), %s%u ports, %" PRIu64 " probes",
+  s += Format(": %s %s scan by %s via %s; %s%u %s (est. %u), %s%u %s, %" PRIu64 " %s",
               std::string(ScanKindName(a.kind)).c_str(), std::string(ScanShapeName(a.shape)).c_str(),
               a.source.ToString().c_str(), std::string(AlgorithmName(a.algorithm)).c_str(),
-              a.hosts_exact ? "" : "at least ", a.hosts_at_least, a.hosts_estimated,
-              a.ports_exact ? "" : "at least ", a.ports_at_least, a.probes);
+              a.hosts_exact ? "" : "at least ", a.hosts_at_least, Plural(a.hosts_at_least, "host", "hosts"),
+              a.hosts_estimated, a.ports_exact ? "" : "at least ", a.ports_at_least,
+              Plural(a.ports_at_least, "port", "ports"), a.probes, Plural(a.probes, "probe", "probes"));
   const std::string hint = DescribeHint(a);
   if (!hint.empty()) s += "; " + hint;
   s += "; " + DescribeEvidence(a);

@@ -114,6 +114,15 @@ struct Alert {
   /// The lowest kAlertPorts distinct ports.
   std::array<uint16_t, kAlertPorts> ports{};
   uint8_t ports_listed = 0;
+  /// The same ports as runs of consecutive numbers: the lowest
+  /// kAlertPortRanges runs, and whether there are more.
+  struct PortRange {
+    uint16_t first = 0;
+    uint16_t last = 0;
+  };
+  std::array<PortRange, kAlertPortRanges> port_ranges{};
+  uint8_t port_ranges_listed = 0;
+  bool port_ranges_more = false;
 
   Algorithm algorithm = Algorithm::kFastWindow;  // the first to fire
   uint8_t algorithms = 0;                        // every one that fired (Algorithm bits)

@@ -38,7 +38,7 @@ TEST(EngineWindows, FastScanFiresTheFastWindow) {
   EXPECT_EQ(a.fast.ports, kDefaultFastMinPorts);
   EXPECT_LT(a.fast.span_us, kDefaultFastWindowUs);
   EXPECT_EQ(a.kind, ScanKind::kSyn);
-  EXPECT_NE(DescribeEvidence(a).find("fast-window: 6 ports on 1 hosts"), std::string::npos) << DescribeEvidence(a);
+  EXPECT_NE(DescribeEvidence(a).find("fast-window: 6 ports on 1 host (6 targets)"), std::string::npos) << DescribeEvidence(a);
 }
 
 TEST(EngineWindows, NmapT1IsASlowScan) {

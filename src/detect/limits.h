@@ -103,6 +103,9 @@ inline constexpr uint32_t kScanHllRegisters = 256;
 /// (up to the caps above); these only bound the lists shown to a person.
 inline constexpr uint32_t kAlertHosts = 16;
 inline constexpr uint32_t kAlertPorts = 32;
+/// Runs of consecutive ports listed in an alert (the lowest ones), so that a
+/// scan of 0-1000 reads as that, not as its first 32 ports.
+inline constexpr uint32_t kAlertPortRanges = 16;
 
 // ---------------------------------------------------------------------------
 // Timing (run-time defaults)

@@ -152,6 +152,37 @@ uint32_t EstimateHosts(const ScanRecord& r) {
   return rounded < r.hosts_count ? r.hosts_count : static_cast<uint32_t>(std::min(rounded, 4e9));
 }
 
+namespace {
+
+// The runs of consecutive set bits in the port bitmap, lowest first, a word
+// at a time: a run's end is the first clear bit after its start.
+void ListPortRanges(const ScanRecord& r, Alert& a) {
+  a.port_ranges_listed = 0;
+  a.port_ranges_more = false;
+  constexpr uint32_t kBits = 64;
+  const uint32_t total = static_cast<uint32_t>(r.port_bits.size()) * kBits;
+  // The first set (want_set) or clear bit at or after `from`, or `total`.
+  auto find = [&](uint32_t from, bool want_set) {
+    for (uint32_t w = from / kBits; w < r.port_bits.size(); ++w) {
+      uint64_t bits = want_set ? r.port_bits[w] : ~r.port_bits[w];
+      if (w == from / kBits) bits &= ~uint64_t{0} << (from % kBits);
+      if (bits != 0) return w * kBits + static_cast<uint32_t>(std::countr_zero(bits));
+    }
+    return total;
+  };
+  for (uint32_t start = find(0, true); start < total; start = find(start, true)) {
+    if (a.port_ranges_listed == kAlertPortRanges) {
+      a.port_ranges_more = true;
+      return;
+    }
+    const uint32_t end = find(start, false);  // one past the run
+    a.port_ranges[a.port_ranges_listed++] = {static_cast<uint16_t>(start), static_cast<uint16_t>(end - 1)};
+    start = end;
+  }
+}
+
+}  // namespace
+
 void FillAlert(const ScanRecord& r, const WindowRule& shape_rule, Alert& a) {
   a.scan_id = r.id;
   a.source = r.source;
@@ -174,6 +205,7 @@ void FillAlert(const ScanRecord& r, const WindowRule& shape_rule, Alert& a) {
       a.ports[a.ports_listed++] = static_cast<uint16_t>(w * 64 + std::countr_zero(bits));
     }
   }
+  ListPortRanges(r, a);
   a.algorithm = r.first_algorithm;
   a.algorithms = r.algorithms;
   a.fast = r.fast;
