@@ -23,6 +23,7 @@ bin=$(realpath "${1:-build/portscope}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared="$here/../shared/bench"
 [[ $(id -u) -eq 0 ]] || { echo "needs root (raw sockets, namespaces, nftables)"; exit 1; }
+# The databases and logs go to $work, removed at exit (KEEP=1 keeps them).
 work=$(mktemp -d /tmp/ps-bench-stealth.XXXXXX)
 cc -O2 -o "$work/synflood" "$shared/synflood.c" || exit 1
 ns="ps-bench-stealth-$$"
@@ -33,6 +34,7 @@ cleanup() {
   [[ -n "$supervisor" ]] && kill -TERM "$supervisor" 2>/dev/null
   for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
   ip netns del "$ns" 2>/dev/null
+  [[ -n "${KEEP:-}" ]] && echo "kept: $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -21,7 +21,9 @@
 set -uo pipefail
 
 bin=${1:?usage: run.sh PORTSCOPE_BINARY [ARTIFACT_DIR]}
-art=${2:-$(mktemp -d)}
+# Without ARTIFACT_DIR, a temporary one, removed at exit unless a check failed.
+own_art=0
+if [[ -n "${2:-}" ]]; then art=$2; else art=$(mktemp -d); own_art=1; fi
 bin=$(realpath "$bin")
 mkdir -p "$art"
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root (network namespaces, nftables, capture)"; exit 77; fi
@@ -51,6 +53,7 @@ cleanup() {
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
   done
+  if ((own_art && failures == 0)); then rm -rf "$art"; elif ((failures)); then echo "artifacts: $art"; fi
 }
 trap cleanup EXIT
 
