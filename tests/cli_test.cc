@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "run_binary.h"
 
@@ -26,6 +29,30 @@ TEST(Cli, Port2244IsNmsserverOnTcpAndUdpWithItsSource) {
   EXPECT_FALSE(Has(r.out, "\033["));  // not a terminal: no colour
   EXPECT_TRUE(Has(r.out, "ss -tanp 'sport = :2244'"));
   EXPECT_TRUE(Has(r.out, "Get-NetUDPEndpoint -LocalPort 2244"));
+}
+
+// The front binary answers `portscope PORT` itself and hands every command
+// to portscope-cli by a list of its own (IsSubcommand): every command the
+// help lists must reach its own help, not be read as a port.
+TEST(Cli, EveryCommandInTheHelpReachesItsOwnHelp) {
+  auto help = RunPortscope({"--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  const size_t from = help.out.find("Subcommands:\n");
+  ASSERT_NE(from, std::string::npos) << help.out;
+  std::vector<std::string> names;
+  std::istringstream lines(help.out.substr(from + 13));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  EXPECT_GE(names.size(), 12u) << help.out;
+  for (const std::string& name : names) {
+    auto r = RunPortscope({name, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_NE(r.out.find("Usage: portscope " + name), std::string::npos) << name << ": " << r.out << r.err;
+  }
 }
 
 TEST(Cli, Port2202IsImtcMapAndInfoIsTheSameCommand) {
