@@ -210,7 +210,7 @@ TEST(CanaryCli, BadInputIsAClearErrorNotACrash) {
   std::ofstream(dir + "/good.toml") << "[canary]\nports = \"2244,40000-40002/udp\"\n[detect]\nfast_ports = 5\n";
   r = RunPortscope({"canary", "--config", dir + "/good.toml", "--check-config", "--db", dir + "/c.db"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(Has(r.out, "1 tcp (2244) and 4 udp (2244,40000,40001,40002)")) << r.out;
+  EXPECT_TRUE(Has(r.out, "1 tcp (2244) and 4 udp (2244,40000-40002)")) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/c.db"));  // --check-config opens nothing
 }
 
@@ -234,14 +234,23 @@ TEST(CanaryCli, RetentionComesFromTheConfigAndFlags) {
   }
 }
 
-// The ports between "N tcp (" and ")" of a --check-config line.
+// The ports between "N tcp (" and ")" of a --check-config line, where runs
+// of consecutive ports read "A-B".
 std::vector<std::string> CheckedTcpPorts(const std::string& out) {
   auto open = out.find("tcp (");
   auto close = out.find(')', open);
   std::vector<std::string> ports;
   if (open == std::string::npos || close == std::string::npos) return ports;
   std::stringstream ss(out.substr(open + 5, close - open - 5));
-  for (std::string p; std::getline(ss, p, ',');) ports.push_back(p);
+  for (std::string p; std::getline(ss, p, ',');) {
+    const auto dash = p.find('-');
+    if (dash == std::string::npos) {
+      ports.push_back(p);
+      continue;
+    }
+    for (int port = std::stoi(p.substr(0, dash)); port <= std::stoi(p.substr(dash + 1)); ++port)
+      ports.push_back(std::to_string(port));
+  }
   return ports;
 }
 

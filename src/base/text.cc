@@ -155,4 +155,23 @@ std::string WithCommas(uint64_t n) {
   return std::string(out.rbegin(), out.rend());
 }
 
+std::string CountOf(uint64_t n, std::string_view one, std::string_view many) {
+  return WithCommas(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string PortRuns(std::span<const uint16_t> ports, size_t max_chars, bool more) {
+  std::string out;
+  for (size_t i = 0; i < ports.size();) {
+    size_t j = i;
+    while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+    std::string run = std::to_string(ports[i]);
+    if (j > i) run += "-" + std::to_string(ports[j]);
+    if (!out.empty()) run.insert(0, ",");
+    if (out.size() + run.size() > max_chars) return out + (out.empty() ? "..." : ",...");
+    out += run;
+    i = j + 1;
+  }
+  return more && !out.empty() ? out + ",..." : out;
+}
+
 }  // namespace portscope

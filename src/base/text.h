@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,14 @@ std::string EscapeForTerminal(std::string_view bytes);
 
 /// Groups thousands: 48128 -> "48,128".
 std::string WithCommas(uint64_t n);
+
+/// A count and its noun: "1 source", "2,048 sources".
+std::string CountOf(uint64_t n, std::string_view one, std::string_view many);
+
+/// Ports as runs of consecutive numbers, in the order given: {22, 80, 81, 82}
+/// -> "22,80-82". When the next run would take the text past `max_chars`, or
+/// `more` says the list was cut, ",..." ends it. "" for no ports.
+std::string PortRuns(std::span<const uint16_t> ports, size_t max_chars = std::string::npos, bool more = false);
 
 }  // namespace portscope
 

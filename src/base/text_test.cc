@@ -81,5 +81,25 @@ TEST(IpAddress, ParsesPrintsAndClassifies) {
     EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
 }
 
+TEST(PortRuns, ConsecutivePortsBecomeRunsInTheOrderGiven) {
+  const std::vector<uint16_t> ports = {22, 80, 81, 82, 443, 65534, 65535};
+  EXPECT_EQ(PortRuns(ports), "22,80-82,443,65534-65535");
+  EXPECT_EQ(PortRuns(std::vector<uint16_t>{}), "");
+  EXPECT_EQ(PortRuns(std::vector<uint16_t>{0, 1}), "0-1");
+  // Not sorted: runs only where the next number follows.
+  EXPECT_EQ(PortRuns(std::vector<uint16_t>{5, 3, 4, 5}), "5,3-5");
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  EXPECT_EQ(PortRuns(all), "0-65535");
+}
+
+TEST(PortRuns, CutAtAWidthOrWhenTheListWasCut) {
+  const std::vector<uint16_t> ports = {1, 3, 5, 7, 9, 11};
+  EXPECT_EQ(PortRuns(ports, 5), "1,3,5,...");
+  EXPECT_EQ(PortRuns(ports, 0), "...");
+  EXPECT_EQ(PortRuns(std::vector<uint16_t>{40100, 40101, 40102}, 100, /*more=*/true), "40100-40102,...");
+  EXPECT_EQ(PortRuns(std::vector<uint16_t>{}, 100, true), "");
+}
+
 }  // namespace
 }  // namespace portscope

@@ -162,9 +162,8 @@ std::string Hostname() {
 class StderrAlerts : public canary::AlertListener {
  public:
   void OnAlert(const store::AlertRecord& a) override {
-    std::string ports;
-    for (size_t i = 0; i < a.ports.size() && i < 8; ++i) ports += (i ? "," : "") + std::to_string(a.ports[i]);
-    if (a.ports.size() > 8) ports += ",...";
+    // The lowest ports of the scan, as runs; ",..." when it has more.
+    const std::string ports = PortRuns(a.ports, 60, a.port_count > a.ports.size());
     std::string line = fmt::format(
         "portscope: alert {} scan {} from {}: {} {}, {} port{} ({}), {} probe{}, {}{}\n", store::AlertPhaseName(a.phase),
         a.scan_id, a.source.ToString(), store::ScanKindName(a.kind), store::ScanShapeName(a.shape), a.port_count,
@@ -389,11 +388,7 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
   const std::string where = c.stealth ? "interface " + EscapeForTerminal(interface) + " (stealth: capture, nftables drop)"
                             : plan->listener.bind_address ? plan->listener.bind_address->ToString()
                                                           : "every address";
-  auto list = [](const std::vector<uint16_t>& v) {
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-    return s.empty() ? std::string("none") : s;
-  };
+  auto list = [](const std::vector<uint16_t>& v) { return v.empty() ? std::string("none") : PortRuns(v); };
   auto retention = [&] {
     std::string age = c.retain_days ? fmt::format("{} days", c.retain_days) : "forever";
     std::string size = c.retain_mib ? fmt::format("{} MiB", c.retain_mib) : "no size limit";

@@ -34,13 +34,6 @@ std::string_view ServiceName(const Event& e, const registry::Registry& reg) {
   return reg.LookupBrief({e.dport, proto}).name;
 }
 
-std::string PortList(const std::vector<uint16_t>& ports, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < ports.size() && i < max; ++i) out += (i ? "," : "") + std::to_string(ports[i]);
-  if (ports.size() > max) out += ",...";
-  return out;
-}
-
 std::string Pad(std::string s, size_t width) {
   // Display width: escaped text is ASCII except valid UTF-8 passed through;
   // count code points, not bytes.
@@ -97,14 +90,15 @@ std::string AlertTableRows(const AlertRecord& a, bool verbose, const Style& styl
   std::string out = fmt::format("{}  {}  {}  {:<10}  {:>9}  {:>6}  {:>5}  {:<8}  {}  {}\n", report::FormatLocalTime(start),
                                 Pad(a.source.ToString(), 21), style.yellow(Pad(kind, 8)), store::ScanShapeName(a.shape),
                                 WithCommas(a.probes), WithCommas(a.port_count), WithCommas(a.host_count),
-                                report::FormatDuration(duration), Pad(state, 15), PortList(a.ports, 12));
+                                report::FormatDuration(duration), Pad(state, 15),
+                                PortRuns(a.ports, 40, a.port_count > a.ports.size()));
   if (!a.tool_hint.empty()) out += "    " + EscapeForTerminal(a.tool_hint) + "\n";
   if (verbose) {
     out += fmt::format("    scan {} (run {}), algorithms {}, last seen {}\n", a.scan_id, a.run_id,
                        EscapeForTerminal(store::JoinAlgorithms(a.algorithms)), report::FormatLocalTime(a.last_seen_us));
     for (auto line : Split(a.evidence, '\n'))
       if (!Trim(line).empty()) out += "    evidence: " + EscapeForTerminal(line) + "\n";
-    if (!a.ports.empty()) out += "    ports: " + PortList(a.ports, 200) + "\n";
+    if (!a.ports.empty()) out += "    ports: " + PortRuns(a.ports, std::string::npos, a.port_count > a.ports.size()) + "\n";
     if (!a.hosts.empty()) {
       std::string hosts;
       for (size_t i = 0; i < a.hosts.size(); ++i) hosts += (i ? ", " : "") + a.hosts[i].ToString();
@@ -133,9 +127,10 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
          "\n";
   out += fmt::format("database {}\n", EscapeForTerminal(db_path));
   uint64_t probes = r.events_stored + r.probes_summarized;
-  out += fmt::format("{} probes from {} sources ({} stored one by one, {} counted in {} summary rows past the per-source budget); {} scans\n",
-                     WithCommas(probes), WithCommas(r.sources), WithCommas(r.events_stored), WithCommas(r.probes_summarized),
-                     WithCommas(r.summary_rows), WithCommas(r.scans));
+  out += fmt::format("{} from {} ({} stored one by one, {} counted in {} past the per-source budget); {}\n",
+                     CountOf(probes, "probe", "probes"), CountOf(r.sources, "source", "sources"),
+                     WithCommas(r.events_stored), WithCommas(r.probes_summarized),
+                     CountOf(r.summary_rows, "summary row", "summary rows"), CountOf(r.scans, "scan", "scans"));
   if (r.events_dropped || r.alerts_dropped || r.sink_errors) {
     out += style.red(fmt::format("lost: {} events and {} alerts dropped (write queue full), {} failed writes",
                                  WithCommas(r.events_dropped), WithCommas(r.alerts_dropped), WithCommas(r.sink_errors))) +
@@ -173,7 +168,7 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
     out += fmt::format("  {:<8}  {:>5} scans  {:>10} probes\n", store::ScanKindName(k.kind), WithCommas(k.scans),
                        WithCommas(k.probes));
   for (const auto& h : r.tool_hints)
-    out += fmt::format("  likely {}: {} scans\n", EscapeForTerminal(h.hint), WithCommas(h.scans));
+    out += fmt::format("  likely {}: {}\n", EscapeForTerminal(h.hint), CountOf(h.scans, "scan", "scans"));
 
   out += "\n" + style.bold(fmt::format("Timeline (probes per {})", report::FormatDuration(r.bucket_us))) + "\n";
   uint64_t max = 0;

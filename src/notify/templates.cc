@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "store/json_lines.h"
 #include "store/time_text.h"
 
@@ -13,24 +14,21 @@ namespace {
 using Json = nlohmann::ordered_json;
 using store::AlertRecord;
 
-// Listed in a notification; the generic body carries them all (the store's caps).
-constexpr size_t kPortsShown = 20;
+// Width of the port list in a notification; the generic body carries every
+// port the alert lists (the store's caps).
+constexpr size_t kPortsChars = 100;
 
-std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
 
+// The lowest ports of the scan as runs ("40100-40110"), ",..." when it has more.
 std::string PortList(const AlertRecord& a) {
-  std::string s;
-  for (size_t i = 0; i < a.ports.size() && i < kPortsShown; ++i) s += (i ? "," : "") + std::to_string(a.ports[i]);
-  if (a.port_count > std::min(a.ports.size(), kPortsShown)) s += ",…";
+  const std::string s = PortRuns(a.ports, kPortsChars, a.port_count > a.ports.size());
   return s.empty() ? "-" : s;
 }
 
 std::string SourceList(const Digest& d) {
   std::string s;
   for (size_t i = 0; i < d.sources.size(); ++i) s += (i ? ", " : "") + d.sources[i].ToString();
-  if (d.sources_unlisted) s += fmt::format(" and {} from other sources", Plural(d.sources_unlisted, "notification", "notifications"));
+  if (d.sources_unlisted) s += fmt::format(" and {} from other sources", CountOf(d.sources_unlisted, "notification", "notifications"));
   return s;
 }
 
@@ -128,13 +126,13 @@ std::string AlertHeadline(const AlertRecord& a) {
   if (!a.ended_reason.empty()) state += ", " + a.ended_reason;
   return fmt::format("portscope: {} scan ({}) from {}{}: {} to {} on {} ({})", store::ScanKindName(a.kind),
                      store::ScanShapeName(a.shape), a.source.ToString(),
-                     a.sensor.empty() ? "" : " on sensor " + a.sensor, Plural(a.probes, "probe", "probes"),
-                     Plural(a.port_count, "port", "ports"), Plural(a.host_count, "host", "hosts"), state);
+                     a.sensor.empty() ? "" : " on sensor " + a.sensor, CountOf(a.probes, "probe", "probes"),
+                     CountOf(a.port_count, "port", "ports"), CountOf(a.host_count, "host", "hosts"), state);
 }
 
 std::string DigestHeadline(const Digest& d) {
   return fmt::format("portscope{}: the rate cap held back {} ({} new {}, {} {}) from {}",
-                     d.sensor.empty() ? "" : " on sensor " + d.sensor, Plural(d.held, "notification", "notifications"),
+                     d.sensor.empty() ? "" : " on sensor " + d.sensor, CountOf(d.held, "notification", "notifications"),
                      d.scans_started, d.scans_started == 1 ? "scan" : "scans", d.scans_ended,
                      d.scans_ended == 1 ? "scan end" : "scan ends", SourceList(d));
 }
