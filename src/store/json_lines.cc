@@ -124,8 +124,9 @@ Json AlertToEcs(const AlertRecord& a, const EcsOptions& o) {
   Json j;
   j["@timestamp"] = FormatRfc3339(a.time_us);
   std::string phase(AlertPhaseName(a.phase));
-  j["message"] = fmt::format("{} scan ({}) from {}: {} probes to {} ports on {} hosts ({})", ScanKindName(a.kind),
-                             ScanShapeName(a.shape), a.source.ToString(), a.probes, a.port_count, a.host_count, phase);
+  j["message"] = fmt::format("{} scan ({}) from {}: {} to {} on {} ({})", ScanKindName(a.kind), ScanShapeName(a.shape),
+                             a.source.ToString(), CountOf(a.probes, "probe", "probes"),
+                             CountOf(a.port_count, "port", "ports"), CountOf(a.host_count, "host", "hosts"), phase);
   Json ev;
   ev["kind"] = "alert";
   ev["category"] = Json::array({"intrusion_detection", "network"});

@@ -165,9 +165,9 @@ std::string FormatSyslogAlert(const AlertRecord& a, const SyslogFormat& f) {
   if (!a.tool_hint.empty()) m += Param("tool", a.tool_hint.substr(0, std::min<size_t>(a.tool_hint.size(), 256)));
   if (!a.ended_reason.empty()) m += Param("ended", a.ended_reason);
   m += "] ";
-  std::string text = fmt::format("{} scan ({}) from {} {}: {} probes to {} ports on {} hosts", ScanKindName(a.kind),
-                                 ScanShapeName(a.shape), a.source.ToString(), AlertPhaseName(a.phase), a.probes,
-                                 a.port_count, a.host_count);
+  std::string text = fmt::format("{} scan ({}) from {} {}: {} to {} on {}", ScanKindName(a.kind), ScanShapeName(a.shape),
+                                 a.source.ToString(), AlertPhaseName(a.phase), CountOf(a.probes, "probe", "probes"),
+                                 CountOf(a.port_count, "port", "ports"), CountOf(a.host_count, "host", "hosts"));
   if (!a.evidence.empty()) text += "; " + a.evidence;
   m += Msg(text);
   return m;
