@@ -159,17 +159,25 @@ std::string CountOf(uint64_t n, std::string_view one, std::string_view many) {
   return WithCommas(n) + " " + std::string(n == 1 ? one : many);
 }
 
-std::string PortRuns(std::span<const uint16_t> ports, size_t max_chars, bool more) {
-  std::string out;
+std::vector<std::pair<uint16_t, uint16_t>> SplitPortRuns(std::span<const uint16_t> ports) {
+  std::vector<std::pair<uint16_t, uint16_t>> runs;
   for (size_t i = 0; i < ports.size();) {
     size_t j = i;
     while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
-    std::string run = std::to_string(ports[i]);
-    if (j > i) run += "-" + std::to_string(ports[j]);
+    runs.emplace_back(ports[i], ports[j]);
+    i = j + 1;
+  }
+  return runs;
+}
+
+std::string PortRuns(std::span<const uint16_t> ports, size_t max_chars, bool more) {
+  std::string out;
+  for (const auto& [first, last] : SplitPortRuns(ports)) {
+    std::string run = std::to_string(first);
+    if (last != first) run += "-" + std::to_string(last);
     if (!out.empty()) run.insert(0, ",");
     if (out.size() + run.size() > max_chars) return out + (out.empty() ? "..." : ",...");
     out += run;
-    i = j + 1;
   }
   return more && !out.empty() ? out + ",..." : out;
 }

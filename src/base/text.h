@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace portscope {
@@ -34,6 +35,10 @@ std::string WithCommas(uint64_t n);
 
 /// A count and its noun: "1 source", "2,048 sources".
 std::string CountOf(uint64_t n, std::string_view one, std::string_view many);
+
+/// Runs of consecutive numbers in `ports`, in the order given, as (first,
+/// last): {22, 80, 81, 82} -> (22, 22), (80, 82).
+std::vector<std::pair<uint16_t, uint16_t>> SplitPortRuns(std::span<const uint16_t> ports);
 
 /// Ports as runs of consecutive numbers, in the order given: {22, 80, 81, 82}
 /// -> "22,80-82". When the next run would take the text past `max_chars`, or

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -258,6 +259,32 @@ TEST(Records, AlertRecordCarriesTheScanAsDetectSawIt) {
   EXPECT_EQ(r.ports, (std::vector<uint16_t>{53, 2244}));
   EXPECT_EQ(r.time_us, 99u);
   EXPECT_EQ(r.sensor, "s1");
+}
+
+// A scan of 0-1000 is stored as all of it (its runs), not its first 32 ports;
+// past the store's cap, the lowest ports.
+TEST(Records, AlertRecordKeepsThePortsOfTheAlertsRuns) {
+  detect::Alert a;
+  a.ports_at_least = 1001;
+  a.ports_listed = detect::kAlertPorts;
+  for (uint16_t p = 0; p < detect::kAlertPorts; ++p) a.ports[p] = p;
+  a.port_ranges_listed = 1;
+  a.port_ranges[0] = {0, 1000};
+  store::AlertRecord r = ToAlertRecord(a, "s1", 0, 1);
+  ASSERT_EQ(r.ports.size(), 1001u);
+  EXPECT_EQ(r.ports.front(), 0);
+  EXPECT_EQ(r.ports.back(), 1000);
+  EXPECT_TRUE(std::is_sorted(r.ports.begin(), r.ports.end()));
+  a.port_ranges_listed = 3;
+  a.port_ranges[0] = {0, 40};
+  a.port_ranges[1] = {80, 80};
+  a.port_ranges[2] = {1024, 65535};
+  r = ToAlertRecord(a, "s1", 0, 1);
+  ASSERT_EQ(r.ports.size(), store::kMaxAlertPorts);
+  EXPECT_EQ(r.ports[40], 40);
+  EXPECT_EQ(r.ports[41], 80);
+  EXPECT_EQ(r.ports[42], 1024);
+  EXPECT_EQ(r.ports.back(), 1024 + store::kMaxAlertPorts - 43);
 }
 
 }  // namespace

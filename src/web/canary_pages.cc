@@ -84,10 +84,17 @@ std::string AlertState(const AlertRecord& a) {
   return a.ended_reason.empty() ? "ended" : "ended (" + E(a.ended_reason) + ")";
 }
 
+// Runs of consecutive ports, each end a link: "22, 80-82"; past `max` runs,
+// how many more.
 std::string PortList(const std::vector<uint16_t>& ports, size_t max) {
+  const auto runs = SplitPortRuns(ports);
   std::string out;
-  for (size_t i = 0; i < ports.size() && i < max; ++i) out += (i ? ", " : "") + PortLink(ports[i]);
-  if (ports.size() > max) out += fmt::format(", ... ({} more)", ports.size() - max);
+  for (size_t i = 0; i < runs.size() && i < max; ++i) {
+    out += i ? ", " : "";
+    out += PortLink(runs[i].first);
+    if (runs[i].second != runs[i].first) out += "-" + PortLink(runs[i].second);
+  }
+  if (runs.size() > max) out += fmt::format(", ... ({} more runs)", runs.size() - max);
   return out;
 }
 

@@ -99,9 +99,9 @@ class CanaryRoutes : public ::testing::Test {
     a.first_seen_us = now_ - 30 * kMinuteUs;
     a.last_seen_us = now_ - 10 * kMinuteUs;
     a.probes = 3;
-    a.port_count = 2;
+    a.port_count = 4;
     a.host_count = 1;
-    a.ports = {2202, 2244};
+    a.ports = {2202, 2243, 2244, 2245};
     a.hosts = {Ip("192.0.2.1")};
     a.evidence = "fast-window: <img src=x onerror=alert(2)>";
     a.tool_hint = "likely \"><script>alert(3)</script>";
@@ -250,6 +250,9 @@ TEST_F(CanaryRoutes, PagesEscapeEverythingFromTheNetwork) {
   EXPECT_TRUE(Has(dash->body, "<script src=\"/static/canary.js?v="));
   auto alert = Get("/canary/alerts/" + id);
   EXPECT_TRUE(Has(alert->body, "fast-window: &lt;img src=x onerror=alert(2)&gt;"));
+  // Its ports as runs, each end a link.
+  EXPECT_TRUE(Has(alert->body, "<a href=\"/ports/2202\">2202</a>, <a href=\"/ports/2243\">2243</a>-"
+                               "<a href=\"/ports/2245\">2245</a>")) << alert->body;
 }
 
 TEST_F(CanaryRoutes, DashboardAndPortPageShowWhatTheCanarySaw) {
