@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "packet/test_packets.h"
 #include "run_binary.h"
 
 namespace portscope {
@@ -151,6 +152,28 @@ TEST(Analyze, BadInputIsExit2WithOneMessage) {
     EXPECT_EQ(r.err.find(c.want), r.err.rfind(c.want)) << r.err;
     EXPECT_TRUE(r.out.empty());
   }
+}
+
+// Memory stays bounded when every packet starts a scan (a touch of a --watch
+// port is one): the first 100,000 scans are listed, the rest counted.
+TEST(Analyze, ScansPastTheListCapAreCountedNotKept) {
+  constexpr uint32_t kScans = 100'000 + 40;
+  std::vector<packet::testing::PcapRecord> records;
+  records.reserve(kScans);
+  for (uint32_t i = 0; i < kScans; ++i)  // one new source a second: within the alert rate limit
+    records.push_back({1700000000 + i, 0, packet::testing::EthernetIpv4Syn(2244, 0x0a000000 + i), -1, -1});
+  const packet::testing::Bytes file = packet::testing::PcapFile(1, records);
+  std::string dir = testing::MakeTempDir("analyze-cap");
+  std::ofstream(dir + "/many.pcap", std::ios::binary)
+      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  auto r = RunPortscope({"analyze", "--watch", "2244", dir + "/many.pcap"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Each of the last 40 scans sent "started" and "ended".
+  EXPECT_NE(r.out.find("the first 100,000 scans are listed; 80 alerts of later scans were counted, not kept"),
+            std::string::npos) << r.out.substr(0, 2000);
+  size_t rows = 0;
+  for (size_t at = r.out.find("\n10."); at != std::string::npos; at = r.out.find("\n10.", at + 1)) ++rows;
+  EXPECT_EQ(rows, 100'000u);
 }
 
 TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndSaysItIsIncomplete) {

@@ -79,19 +79,29 @@ store::AlertRecord ToAlertRecord(const detect::Alert& a, std::string_view sensor
   return r;
 }
 
-store::Event ObservationToEvent(const Observation& o, std::string_view sensor) {
+namespace {
+
+// An event's who, where and when; UDP ones are datagrams, TCP ones get their
+// flags and action from the caller.
+template <typename From>
+store::Event EventOf(const From& f, std::string_view sensor, bool udp) {
   store::Event e;
-  e.time_us = o.time_us;
+  e.time_us = f.time_us;
   e.sensor = std::string(sensor);
-  e.src = o.src;
-  e.sport = o.sport;
-  e.dst = o.dst;
-  e.dport = o.dport;
-  if (o.proto == registry::Proto::kUdp) {
-    e.transport = store::Transport::kUdp;
-    e.action = "datagram";
-  } else {
-    e.transport = store::Transport::kTcp;
+  e.src = f.src;
+  e.sport = f.sport;
+  e.dst = f.dst;
+  e.dport = f.dport;
+  e.transport = udp ? store::Transport::kUdp : store::Transport::kTcp;
+  if (udp) e.action = "datagram";
+  return e;
+}
+
+}  // namespace
+
+store::Event ObservationToEvent(const Observation& o, std::string_view sensor) {
+  store::Event e = EventOf(o, sensor, o.proto == registry::Proto::kUdp);
+  if (e.transport == store::Transport::kTcp) {
     e.tcp_flags = tf::kSyn;
     e.action = "connect";
   }
@@ -101,18 +111,8 @@ store::Event ObservationToEvent(const Observation& o, std::string_view sensor) {
 }
 
 store::Event PacketToEvent(const packet::Probe& p, std::string_view sensor, size_t max_payload) {
-  store::Event e;
-  e.time_us = p.time_us;
-  e.sensor = std::string(sensor);
-  e.src = p.src;
-  e.sport = p.sport;
-  e.dst = p.dst;
-  e.dport = p.dport;
-  if (p.transport == packet::Transport::kUdp) {
-    e.transport = store::Transport::kUdp;
-    e.action = "datagram";
-  } else {
-    e.transport = store::Transport::kTcp;
+  store::Event e = EventOf(p, sensor, p.transport == packet::Transport::kUdp);
+  if (e.transport == store::Transport::kTcp) {
     e.tcp_flags = p.tcp_flags;
     e.action = TcpAction(p.tcp_flags);
   }

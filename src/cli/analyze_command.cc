@@ -31,16 +31,30 @@ std::string Iso(uint64_t us) {
 }
 
 // Keeps the latest state of every scan: the ended alert carries the final counts.
+// Scans listed at most. A crafted capture can start a scan every few
+// packets (one touch of a --watch port is one), each kept here until the end
+// (~0.7 KB): past the cap, alerts of scans not yet listed are counted, not
+// kept (~70 MB at the cap).
+constexpr size_t kMaxListedScans = 100'000;
+
+// The latest alert of each scan, by scan id.
 class Collector : public detect::AlertSink {
  public:
   void OnAlert(const Alert& a) override {
-    auto [it, inserted] = scans_.try_emplace(a.scan_id, a);
-    if (!inserted) it->second = a;
+    if (auto it = scans_.find(a.scan_id); it != scans_.end()) {
+      it->second = a;
+    } else if (scans_.size() < kMaxListedScans) {
+      scans_.emplace(a.scan_id, a);
+    } else {
+      ++not_listed_;
+    }
   }
   const std::map<uint64_t, Alert>& scans() const { return scans_; }
+  uint64_t not_listed() const { return not_listed_; }
 
  private:
   std::map<uint64_t, Alert> scans_;
+  uint64_t not_listed_ = 0;
 };
 
 // A progress line on stderr for big files, when stderr is a terminal.
@@ -239,6 +253,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
     s["sources_evicted"] = c.sources_evicted;
     s["flows_evicted"] = c.flows_evicted;
     s["alerts_dropped"] = c.alerts_dropped;
+    s["alerts_not_listed"] = alerts.not_listed();
     j["alerts"] = nlohmann::ordered_json::array();
     for (const auto& [id, a] : alerts.scans()) j["alerts"].push_back(AlertJson(a));
     Print(j.dump(2) + "\n");
@@ -261,6 +276,9 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   if (c.sources_evicted || c.flows_evicted || c.alerts_dropped)
     out += st.yellow(fmt::format("state was full: {} sources and {} flows evicted, {} alerts dropped",
                                  c.sources_evicted, c.flows_evicted, c.alerts_dropped)) + "\n";
+  if (alerts.not_listed())
+    out += st.yellow(fmt::format("the first {} scans are listed; {} alerts of later scans were counted, not kept",
+                                 WithCommas(kMaxListedScans), WithCommas(alerts.not_listed()))) + "\n";
   if (alerts.scans().empty()) {
     out += "no port scans recognised\n";
     Print(out);

@@ -184,11 +184,10 @@ struct Plan {
   std::string user;  // "" when not root (nothing to drop)
 };
 
-Result<Plan> MakePlan(const CanaryOptions& o, const registry::Registry& reg, sockets::Snapshot* snap) {
-  auto settings = LoadSettings(o);
-  if (!settings.ok()) return settings.status();
+Result<Plan> MakePlan(const CanaryOptions& o, Settings settings, const registry::Registry& reg,
+                      sockets::Snapshot* snap) {
   Plan p;
-  p.settings = std::move(*settings);
+  p.settings = std::move(settings);
   const CanarySettings& c = p.settings.canary;
   if (c.ports.empty() && c.unassigned == 0)
     return Status::InvalidArgument("give the ports to watch: --ports 2202,2244,40000-40010 or --unassigned 20");
@@ -274,22 +273,15 @@ std::vector<IpAddress> AllowedHosts(const std::vector<Cidr>& allow) {
 }
 
 // Runs portscope-canary-notify with this process's arguments (same PID).
-int ExecNotifyHelper() {
+// Runs the helper in this process's place with this command's arguments
+// (`argv` as the command line gave them, argv[0] first).
+int ExecNotifyHelper(const std::vector<std::string>& argv) {
   const std::string helper = FindHelper("portscope-canary-notify");
   if (helper.empty())
     return Fail(kExitIo, "--webhook needs portscope-canary-notify installed beside portscope (build target portscope-canary-notify)");
-  std::string cmdline;
-  if (FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) cmdline.append(buf, n);
-    std::fclose(f);
-  }
-  std::vector<std::string> args = {helper};
-  for (auto arg : Split(cmdline, '\0')) args.emplace_back(arg);
-  if (args.size() < 2) return Fail(kExitIo, "cannot read this process's arguments from /proc/self/cmdline");
-  args.erase(args.begin() + 1);  // our own argv[0]
-  if (!cmdline.empty() && cmdline.back() == '\0' && args.size() > 1 && args.back().empty()) args.pop_back();
+  if (argv.empty()) return Fail(kExitIo, "--webhook: this command's arguments were not kept (a bug)");
+  std::vector<std::string> args = argv;
+  args[0] = helper;
   return ExecHelper(std::move(args));
 }
 
@@ -374,11 +366,16 @@ void AddCanaryCommand(CLI::App* app, CanaryOptions* o) {
 }
 
 int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
+  auto settings = LoadSettings(o);
+  if (!settings.ok()) return Exit(settings.status());
+  // Without the notify library, hand over to the helper before any other
+  // work: it does all of it again, as this same process.
+  if (!settings->canary.webhook.empty() && !g_webhook_factory) return ExecNotifyHelper(o.argv);
   sockets::Query q;
   q.listening_only = true;
   auto snap = sockets::TakeSnapshot(q);
   if (!snap.ok()) return Fail(kExitIo, "cannot read the socket table: " + snap.status().message());
-  auto plan = MakePlan(o, reg, &*snap);
+  auto plan = MakePlan(o, std::move(*settings), reg, &*snap);
   if (!plan.ok()) return Exit(plan.status());
   const CanarySettings& c = plan->settings.canary;
   const std::string sensor = c.sensor.empty() ? Hostname() : c.sensor;
@@ -398,7 +395,6 @@ int RunCanary(const CanaryOptions& o, const registry::Registry& reg) {
                                           plan->listener.tcp_ports.size(), list(plan->listener.tcp_ports),
                                           plan->listener.udp_ports.size(), list(plan->listener.udp_ports), where,
                                           EscapeForTerminal(plan->db), retention());
-  if (!c.webhook.empty() && !g_webhook_factory) return ExecNotifyHelper();
   WebhookSettings ws{c.webhook, c.webhook_template, c.webhook_rate, c.webhook_ca};
   std::string extras;
   if (!c.webhook.empty()) {

@@ -31,6 +31,9 @@ struct CanaryOptions {
   std::vector<std::string> allow_args;   // --allow, likewise
   // Which flags were given (they override the config file).
   CLI::App* app = nullptr;
+  // The whole command line, argv[0] first: --webhook hands it to
+  // portscope-canary-notify.
+  std::vector<std::string> argv;
 };
 
 /// --webhook's settings, for the factory below.

@@ -325,7 +325,10 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("alerts")) return RunAlerts(alerts_options, LoadedRegistry().get());
   if (app.got_subcommand("report")) return RunReport(report_options, LoadedRegistry().get());
   if (app.got_subcommand("serve")) return RunServe(serve_options);
-  if (app.got_subcommand("canary")) return RunCanary(canary_options, LoadedRegistry().get());
+  if (app.got_subcommand("canary")) {
+    canary_options.argv = args;
+    return RunCanary(canary_options, LoadedRegistry().get());
+  }
   if (db_import->parsed()) return RunDbImport(import_path);
   if (db_reset->parsed()) return RunDbReset(reset_which);
   std::fputs(app.help().c_str(), stdout);

@@ -146,6 +146,31 @@ constexpr std::string_view kAlertColumns =
     "id, run_id, scan_id, sensor, phase, started_us, updated_us, source, kind, shape, algorithms, first_seen_us, "
     "last_seen_us, probes, port_count, host_count, ports, hosts, evidence, tool_hint, ended_reason";
 
+// The runs table's writer counters, in WriterCounters' order.
+constexpr std::string_view kCounterColumns[] = {"events_enqueued",  "events_dropped", "events_summarized",
+                                                 "alerts_enqueued",  "alerts_dropped", "sources_evicted",
+                                                 "sink_errors"};
+
+// The counter columns, each passed through `wrap` ("{}" keeps it).
+std::string CounterColumns(std::string_view wrap) {
+  std::string out;
+  for (std::string_view c : kCounterColumns) out += (out.empty() ? "" : ", ") + fmt::format(fmt::runtime(wrap), c);
+  return out;
+}
+
+// Reads the counters from kCounterColumns, the first at column `first`.
+WriterCounters ReadCounters(const sql::Statement& s, int first) {
+  WriterCounters c;
+  c.events_enqueued = s.U64(first);
+  c.events_dropped = s.U64(first + 1);
+  c.events_summarized = s.U64(first + 2);
+  c.alerts_enqueued = s.U64(first + 3);
+  c.alerts_dropped = s.U64(first + 4);
+  c.sources_evicted = s.U64(first + 5);
+  c.sink_errors = s.U64(first + 6);
+  return c;
+}
+
 AlertRecord ReadAlert(const sql::Statement& s) {
   AlertRecord a;
   a.id = s.Int(0);
@@ -244,9 +269,8 @@ Result<std::vector<AlertRecord>> Database::QueryAlerts(const AlertQuery& q) {
 }
 
 Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
-  std::string text =
-      "SELECT id, started_us, updated_us, sensor, hostname, version, pid, events_enqueued, events_dropped, "
-      "events_summarized, alerts_enqueued, alerts_dropped, sources_evicted, sink_errors FROM runs ORDER BY id DESC";
+  std::string text = "SELECT id, started_us, updated_us, sensor, hostname, version, pid, " + CounterColumns("{}") +
+                     " FROM runs ORDER BY id DESC";
   if (limit) text += fmt::format(" LIMIT {}", limit);
   auto s = conn_.Prepare(text);
   if (!s.ok()) return s.status();
@@ -261,13 +285,7 @@ Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
     r.hostname = std::string(s->Text(4));
     r.version = std::string(s->Text(5));
     r.pid = s->Int(6);
-    r.counters.events_enqueued = s->U64(7);
-    r.counters.events_dropped = s->U64(8);
-    r.counters.events_summarized = s->U64(9);
-    r.counters.alerts_enqueued = s->U64(10);
-    r.counters.alerts_dropped = s->U64(11);
-    r.counters.sources_evicted = s->U64(12);
-    r.counters.sink_errors = s->U64(13);
+    r.counters = ReadCounters(*s, 7);
     out.push_back(std::move(r));
   }
   if (!st.ok()) return st;
@@ -275,22 +293,13 @@ Result<std::vector<RunRecord>> Database::QueryRuns(size_t limit) {
 }
 
 Result<RunTotals> Database::SumRuns() {
-  auto s = conn_.Prepare(
-      "SELECT count(*), coalesce(sum(events_enqueued), 0), coalesce(sum(events_dropped), 0), "
-      "coalesce(sum(events_summarized), 0), coalesce(sum(alerts_enqueued), 0), coalesce(sum(alerts_dropped), 0), "
-      "coalesce(sum(sources_evicted), 0), coalesce(sum(sink_errors), 0) FROM runs");
+  auto s = conn_.Prepare("SELECT count(*), " + CounterColumns("coalesce(sum({}), 0)") + " FROM runs");
   if (!s.ok()) return s.status();
   RunTotals t;
   Status st;
   if (s->Step(&st)) {
     t.runs = s->U64(0);
-    t.sum.events_enqueued = s->U64(1);
-    t.sum.events_dropped = s->U64(2);
-    t.sum.events_summarized = s->U64(3);
-    t.sum.alerts_enqueued = s->U64(4);
-    t.sum.alerts_dropped = s->U64(5);
-    t.sum.sources_evicted = s->U64(6);
-    t.sum.sink_errors = s->U64(7);
+    t.sum = ReadCounters(*s, 1);
   }
   if (!st.ok()) return st;
   return t;
