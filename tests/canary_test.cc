@@ -136,18 +136,8 @@ json Query(const std::string& what, const std::string& db) {
   return json::parse(r.out, nullptr, false);
 }
 
-// A free TCP and UDP port on 127.0.0.1 (bound then released).
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+// A free TCP and UDP port that no parallel test's connection can take.
+uint16_t FreePort() { return testing::UnusedPort(); }
 
 int ConnectFrom(const char* src, uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

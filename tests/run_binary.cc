@@ -1,15 +1,21 @@
 #include "run_binary.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -134,6 +140,55 @@ std::string ReadFileOrDie(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+}  // namespace portscope::testing
+
+namespace portscope::testing {
+namespace {
+
+bool Binds(int family, int type, uint16_t port) {
+  const int fd = socket(family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int rc;
+  if (family == AF_INET6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_any;
+    a.sin6_port = htons(port);
+    const int only = 1;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    a.sin_port = htons(port);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  close(fd);
+  return rc == 0;
+}
+
+}  // namespace
+
+uint16_t UnusedPort() {
+  unsigned low = 32768, high = 60999;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
+  // Registered ports below the ephemeral range, or above it on a machine
+  // whose range starts very low.
+  auto pick = low > 10100 ? std::uniform_int_distribution<unsigned>(10000, low - 1)
+                          : std::uniform_int_distribution<unsigned>(std::min(high + 1, 65535u), 65535);
+  std::random_device seed;
+  std::mt19937 rng(seed());
+  for (int i = 0; i < 200; ++i) {
+    const auto port = static_cast<uint16_t>(pick(rng));
+    if (Binds(AF_INET, SOCK_STREAM, port) && Binds(AF_INET6, SOCK_STREAM, port) &&
+        Binds(AF_INET, SOCK_DGRAM, port) && Binds(AF_INET6, SOCK_DGRAM, port))
+      return port;
+  }
+  std::fprintf(stderr, "UnusedPort: no port outside %u-%u binds for TCP and UDP\n", low, high);
+  std::abort();
 }
 
 }  // namespace portscope::testing

@@ -3,6 +3,7 @@
 #ifndef PORTSCOPE_TESTS_RUN_BINARY_H_
 #define PORTSCOPE_TESTS_RUN_BINARY_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ std::string SharedDir();
 /// when the test process exits (PORTSCOPE_KEEP_TEST_DIRS=1 keeps it).
 std::string MakeTempDir(const std::string& name);
 std::string ReadFileOrDie(const std::string& path);
+
+/// A port that binds now on 0.0.0.0 and :: for both TCP and UDP, picked at
+/// random below the kernel's ephemeral range (net.ipv4.ip_local_port_range),
+/// so the connections of tests running beside this one cannot take it.
+/// Aborts the test process if none is found in 200 tries.
+uint16_t UnusedPort();
 
 }  // namespace portscope::testing
 

@@ -147,17 +147,12 @@ TEST(Who, DualStackUdpIsAWildcardThatAcceptsIpv4) {
 }
 
 TEST(Who, NothingThereIsExit1AndBadInputExit2) {
-  // A port this test just bound and closed is free, but the tests running
-  // beside it may meanwhile take it for a connection (and leave it in
-  // TIME-WAIT), so try a few: one of them must come back empty.
+  // A port that binds now, outside the ephemeral range; a test running beside
+  // this one could still bind it, so try a few: one must come back empty.
   testing::RunResult r;
   std::string tried;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    uint16_t free_port;
-    {
-      TestSocket t(AF_INET, SOCK_STREAM, "127.0.0.1");
-      free_port = t.port();
-    }
+    const uint16_t free_port = testing::UnusedPort();
     r = RunPortscope({"who", std::to_string(free_port) + "/tcp"});
     if (r.exit_code != 0) break;
     tried += r.out;
