@@ -287,5 +287,42 @@ TEST(Records, AlertRecordKeepsThePortsOfTheAlertsRuns) {
   EXPECT_EQ(r.ports.back(), 1024 + store::kMaxAlertPorts - 43);
 }
 
+// A captured segment is named after its flags, as nmap names the scan that
+// sends it; a UDP datagram is a "datagram".
+TEST(Records, PacketEventsAreNamedAfterTheirFlags) {
+  namespace tf = packet::tcp_flags;
+  const std::pair<uint8_t, const char*> cases[] = {
+      {tf::kSyn, "syn"},
+      {0, "null"},
+      {tf::kFin, "fin"},
+      {tf::kFin | tf::kPsh | tf::kUrg, "xmas"},
+      {tf::kAck, "ack"},
+      {tf::kFin | tf::kAck, "maimon"},
+      {tf::kSyn | tf::kAck, "tcp"},
+      {tf::kRst, "tcp"},
+      {tf::kSyn | tf::kFin, "tcp"},
+      {tf::kAck | tf::kPsh, "tcp"},
+  };
+  packet::Probe p;
+  p.transport = packet::Transport::kTcp;
+  p.ip_proto = 6;
+  p.src = *IpAddress::Parse("203.0.113.9");
+  p.dst = *IpAddress::Parse("192.0.2.1");
+  p.dport = 2244;
+  for (const auto& [flags, action] : cases) {
+    p.tcp_flags = flags;
+    const store::Event e = PacketToEvent(p, "s1", 16);
+    EXPECT_EQ(e.action, action) << "flags " << int{flags};
+    EXPECT_EQ(e.tcp_flags, flags);
+  }
+  // The ECN bits do not change the name.
+  p.tcp_flags = tf::kFin | tf::kEce | tf::kCwr;
+  EXPECT_EQ(PacketToEvent(p, "s1", 16).action, "fin");
+  p.transport = packet::Transport::kUdp;
+  p.ip_proto = 17;
+  p.tcp_flags = 0;
+  EXPECT_EQ(PacketToEvent(p, "s1", 16).action, "datagram");
+}
+
 }  // namespace
 }  // namespace portscope::canary

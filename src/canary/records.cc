@@ -22,16 +22,12 @@ store::AlertPhase StorePhase(detect::AlertPhase p) {
   return store::ParseAlertPhase(detect::AlertPhaseName(p)).value_or(store::AlertPhase::kUpdated);
 }
 
+// What the probe's flags say: "syn", or the stealth class ("fin", "null",
+// "xmas", "ack", "maimon"), else "tcp".
 std::string TcpAction(uint8_t flags) {
-  switch (flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg)) {
-    case tf::kSyn: return "syn";
-    case 0: return "null";
-    case tf::kFin: return "fin";
-    case tf::kFin | tf::kPsh | tf::kUrg: return "xmas";
-    case tf::kAck: return "ack";
-    case tf::kFin | tf::kAck: return "maimon";
-    default: return "tcp";
-  }
+  if ((flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg)) == tf::kSyn) return "syn";
+  const detect::ProbeClass cls = detect::TcpFlagsClass(flags);
+  return cls == detect::ProbeClass::kOddFlags ? "tcp" : std::string(detect::ProbeClassName(cls));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "packet/probe.h"
+
 namespace portscope::detect {
 
 namespace {
@@ -37,6 +39,18 @@ std::string WindowLine(const char* name, const WindowEvidence& w) {
 }
 
 }  // namespace
+
+ProbeClass TcpFlagsClass(uint8_t tcp_flags) {
+  namespace tf = packet::tcp_flags;
+  switch (tcp_flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg)) {
+    case 0: return ProbeClass::kNull;
+    case tf::kFin: return ProbeClass::kFin;
+    case tf::kFin | tf::kPsh | tf::kUrg: return ProbeClass::kXmas;
+    case tf::kAck: return ProbeClass::kAck;
+    case tf::kFin | tf::kAck: return ProbeClass::kMaimon;
+    default: return ProbeClass::kOddFlags;
+  }
+}
 
 std::string_view ProbeClassName(ProbeClass c) {
   switch (c) {

@@ -37,6 +37,11 @@ enum class ProbeClass : uint8_t {
 };
 inline constexpr int kProbeClassCount = 9;
 
+/// The class of a TCP segment that is not a SYN, from its flags alone (FIN,
+/// NULL, Xmas, ACK, Maimon; kOddFlags for any other combination, a SYN
+/// included, whose class depends on what answers it).
+ProbeClass TcpFlagsClass(uint8_t tcp_flags);
+
 /// The scan type reported: the class of at least 90% of the evidence, else
 /// kMixed.
 enum class ScanKind : uint8_t { kSyn, kConnect, kFin, kNull, kXmas, kAck, kMaimon, kUdp, kMixed };

@@ -37,17 +37,6 @@ uint32_t TargetTag(uint64_t endpoint_hash) {
 // rather than from a raw-socket scanner.
 bool OsSyn(const packet::Probe& p) { return p.sack_permitted || p.timestamps || p.wscale != 0xff; }
 
-ProbeClass StealthClass(uint8_t flags) {
-  switch (flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg)) {
-    case 0: return ProbeClass::kNull;
-    case tf::kFin: return ProbeClass::kFin;
-    case tf::kFin | tf::kPsh | tf::kUrg: return ProbeClass::kXmas;
-    case tf::kAck: return ProbeClass::kAck;
-    case tf::kFin | tf::kAck: return ProbeClass::kMaimon;
-    default: return ProbeClass::kOddFlags;
-  }
-}
-
 bool IcmpError(const packet::Probe& p, bool& unreachable) {
   if (p.transport == packet::Transport::kIcmp) {
     // Type 3 code 4 is "fragmentation needed" (path MTU discovery), not a refusal.
@@ -344,7 +333,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
     ++counters_.midstream;
     return;
   }
-  const ProbeClass cls = StealthClass(flags);
+  const ProbeClass cls = TcpFlagsClass(flags);
   const bool may_be_connection = cls == ProbeClass::kAck || cls == ProbeClass::kMaimon;
   StartAttempt(p, h, may_be_connection ? FlowStage::kProbe : FlowStage::kRecorded, cls, sink);
 }
