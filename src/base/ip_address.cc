@@ -2,10 +2,32 @@
 
 #include <arpa/inet.h>
 
+#include <random>
+
 namespace portscope {
 
 namespace {
 constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+uint64_t Mix(uint64_t x) {  // the murmur3 finalizer
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+}  // namespace
+
+size_t SeededIpHash::operator()(const IpAddress& a) const {
+  uint64_t w[2];
+  std::memcpy(w, a.bytes().data(), 16);
+  return static_cast<size_t>(Mix(Mix(w[0] ^ seed) ^ w[1] ^ (seed >> 17)));
+}
+
+uint64_t RandomHashSeed() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) ^ rd();
 }
 
 IpAddress IpAddress::V4(const uint8_t bytes[4]) {

@@ -39,6 +39,17 @@ class IpAddress {
   std::array<uint8_t, 16> bytes_{};
 };
 
+/// A hash of the address keyed by `seed`, for hash maps whose keys someone
+/// else chooses (probe sources): with a random seed nobody can pick
+/// addresses that share a bucket. Not cryptographic; seed-dependent.
+struct SeededIpHash {
+  uint64_t seed = 0;
+  size_t operator()(const IpAddress& a) const;
+};
+
+/// A seed for SeededIpHash from the system's random source.
+uint64_t RandomHashSeed();
+
 }  // namespace portscope
 
 #endif  // PORTSCOPE_BASE_IP_ADDRESS_H_

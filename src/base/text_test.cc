@@ -81,6 +81,24 @@ TEST(IpAddress, ParsesPrintsAndClassifies) {
     EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
 }
 
+// The seed decides where an address lands: the same seed always the same
+// place, another seed elsewhere; neighbouring addresses spread evenly.
+TEST(SeededIpHash, KeyedByItsSeedAndSpreadsNeighbours) {
+  const SeededIpHash a{0x1234}, b{0x1235};
+  const IpAddress x = *IpAddress::Parse("203.0.113.9");
+  EXPECT_EQ(a(x), a(*IpAddress::Parse("203.0.113.9")));
+  int same = 0;
+  std::vector<int> buckets(64);
+  for (uint32_t i = 0; i < 4096; ++i) {
+    const IpAddress y = IpAddress::V4(0xc6120000u + i);  // 198.18.0.0/20
+    same += a(y) == b(y);
+    ++buckets[a(y) % 64];
+  }
+  EXPECT_EQ(same, 0);
+  for (int n : buckets) EXPECT_LT(n, 128) << "4096 addresses in 64 buckets";
+  EXPECT_NE(RandomHashSeed(), RandomHashSeed());
+}
+
 TEST(PortRuns, ConsecutivePortsBecomeRunsInTheOrderGiven) {
   const std::vector<uint16_t> ports = {22, 80, 81, 82, 443, 65534, 65535};
   EXPECT_EQ(PortRuns(ports), "22,80-82,443,65534-65535");

@@ -4,29 +4,10 @@
 #include <cstring>
 
 namespace portscope::store {
-namespace {
-
-uint64_t Mix(uint64_t x) {  // the murmur3 finalizer
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
-}  // namespace
-
-size_t SourceBudget::Hash::operator()(const IpAddress& a) const {
-  uint64_t w[2];
-  std::memcpy(w, a.bytes().data(), 16);
-  return static_cast<size_t>(Mix(Mix(w[0] ^ seed) ^ w[1] ^ (seed >> 17)));
-}
-
 SourceBudget::SourceBudget(const BudgetOptions& options, uint64_t seed)
     : options_(options),
       interval_us_(uint64_t{std::clamp<uint32_t>(options.interval_s, 1, 3600)} * 1000000u),
-      map_(16, Hash{seed}) {
+      map_(16, SeededIpHash{seed}) {
   options_.max_sources = std::max<uint32_t>(1, options_.max_sources);
   // At least max_sources: Expire and CollectAll finish up to every tracked
   // source into an empty queue, and must drop none.

@@ -94,10 +94,6 @@ class SourceBudget {
     bool dst_mixed = false;
     Summary summary;
   };
-  struct Hash {
-    uint64_t seed;
-    size_t operator()(const IpAddress& a) const;
-  };
   using List = std::list<State>;
 
   void Finish(State& s);  // moves a summary with probes to finished_ (bounded)
@@ -107,7 +103,7 @@ class SourceBudget {
   BudgetOptions options_;
   uint64_t interval_us_;
   List lru_;  // least recently seen first
-  std::unordered_map<IpAddress, List::iterator, Hash> map_;
+  std::unordered_map<IpAddress, List::iterator, SeededIpHash> map_;
   std::deque<Summary> finished_;  // at most max_finished
   uint64_t latest_us_ = 0;
   uint64_t evicted_ = 0;

@@ -46,12 +46,6 @@ namespace {
 using internal::IpBlob;
 using internal::IpFromBlob;
 
-struct IpHash {
-  size_t operator()(const IpAddress& a) const {
-    return std::hash<std::string_view>()(IpBlob(a));
-  }
-};
-
 // A WHERE clause and the values for its ?N, bound in order.
 struct Where {
   std::string sql;
@@ -344,7 +338,8 @@ Result<Report> Database::BuildReport(const ReportQuery& q) {
   struct SourceAcc {
     uint64_t probes = 0, first_us = UINT64_MAX, last_us = 0;
   };
-  std::unordered_map<IpAddress, SourceAcc, IpHash> by_source;
+  // Keyed: the sources are whatever addresses the probes came from.
+  std::unordered_map<IpAddress, SourceAcc, SeededIpHash> by_source(64, SeededIpHash{RandomHashSeed()});
   std::unordered_map<uint32_t, uint64_t> by_port;  // port << 8 | transport -> stored probes
   st = run("SELECT src, dport, transport, action = 'summary', count, time_us, last_us FROM events" + ew.sql, ew,
            [&](const sql::Statement& s) {

@@ -2,17 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include "store/time_text.h"
 
 namespace portscope::store {
 namespace {
-
-uint64_t RandomSeed() {
-  std::random_device rd;
-  return (uint64_t{rd()} << 32) ^ rd();
-}
 
 bool SameCounters(const WriterCounters& a, const WriterCounters& b) {
   return a.events_enqueued == b.events_enqueued && a.events_dropped == b.events_dropped &&
@@ -24,7 +18,7 @@ bool SameCounters(const WriterCounters& a, const WriterCounters& b) {
 }  // namespace
 
 Writer::Writer(const WriterOptions& options, std::vector<Sink*> sinks)
-    : options_(options), sinks_(std::move(sinks)), budget_(options.budget, RandomSeed()) {
+    : options_(options), sinks_(std::move(sinks)), budget_(options.budget, RandomHashSeed()) {
   events_.reserve(std::min<size_t>(options_.queue_capacity, 16384));
 }
 
