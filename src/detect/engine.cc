@@ -58,7 +58,7 @@ size_t Engine::memory_bytes() const {
          scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
 }
 
-void Engine::HashProbe(const packet::Probe& p, Hashes& h) {
+[[gnu::always_inline]] inline void Engine::HashProbe(const packet::Probe& p, Hashes& h) {
   const uint8_t proto = static_cast<uint8_t>(p.transport);
   h.source = hash_.Address(p.src);
   // A canary sees few destinations (its own addresses): remember the last.
@@ -166,7 +166,7 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
 // evidence line), found in the flow's line requested earlier. Each position
 // is visited once by each cursor; a hint only (holes are skipped, compaction
 // may leave the cursors off).
-void Engine::PrefetchVictims() {
+[[gnu::always_inline]] inline void Engine::PrefetchVictims() {
   constexpr uint32_t kLead = 16;
   constexpr int kMaxSteps = 3;  // per probe: the front moves about one position per probe or less
   const uint32_t front = flows_.RingFront(kAwaiting);
@@ -196,7 +196,7 @@ void Engine::PrefetchVictims() {
 // Likewise for the sources: with the table full a new source evicts the front
 // of the CLOCK ring (or requeues it when it was touched since), reading its
 // first line, and removes it from the index (its bucket).
-void Engine::PrefetchSourceVictims() {
+[[gnu::always_inline]] inline void Engine::PrefetchSourceVictims() {
   constexpr uint32_t kLead = 16;
   constexpr int kMaxSteps = 3;
   const uint32_t front = sources_.RingFront(0);
@@ -240,19 +240,28 @@ void Engine::Finish(AlertSink& sink) {
   while (scans_.Front(0) != kNoSlot) EndScan(scans_.Front(0), EndReason::kFinished, sink);
 }
 
-void Engine::Advance(uint64_t time_us, AlertSink& sink) {
-  if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) {
-    // A gap longer than any flow may live (a capture resumed after days):
-    // judge every flow now, before its millisecond time stamp can wrap.
-    while (flows_.Front(kAwaiting) != kNoSlot) Resolve(flows_.Front(kAwaiting), Outcome::kUnanswered, sink);
-    while (flows_.Front(kOpen) != kNoSlot) {
-      const uint32_t f = flows_.Front(kOpen);
-      Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
-    }
+// A gap longer than any flow may live (a capture resumed after days): every
+// flow is judged now, before its millisecond time stamp can wrap.
+void Engine::JudgeEveryFlow(AlertSink& sink) {
+  while (flows_.Front(kAwaiting) != kNoSlot) Resolve(flows_.Front(kAwaiting), Outcome::kUnanswered, sink);
+  while (flows_.Front(kOpen) != kNoSlot) {
+    const uint32_t f = flows_.Front(kOpen);
+    Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
+  }
+}
+
+// Inlined into ProcessBatch, as are HashProbe and the Prefetch*Victims: as
+// calls, these four cost pipeline_perftest about 15% of its throughput
+// (bench/RESULTS.md, issue 4, session 4).
+[[gnu::always_inline]] inline void Engine::Advance(uint64_t time_us, AlertSink& sink) {
+  if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) [[unlikely]] {
+    JudgeEveryFlow(sink);
   }
   now_us_ = std::max(now_us_, time_us);
   now_ms_ = static_cast<uint32_t>(now_us_ / 1000);
-  ExpireFlows(sink);
+  // Most probes expire nothing: the two fronts are checked here, inline,
+  // and ExpireFlows is called only when one of them is due.
+  if (FlowDue(kAwaiting, config_.answer_timeout_us) || FlowDue(kOpen, config_.flow_idle_timeout_us)) ExpireFlows(sink);
   if (now_us_ >= next_sweep_us_) {
     Sweep(sink);
     next_sweep_us_ = now_us_ + kSweepIntervalUs;

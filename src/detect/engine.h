@@ -154,6 +154,7 @@ class Engine {
   void PrefetchSourceVictims();
   void ProcessHashed(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void Advance(uint64_t time_us, AlertSink& sink);
+  [[gnu::cold, gnu::noinline]] void JudgeEveryFlow(AlertSink& sink);
   void Sweep(AlertSink& sink);
   uint32_t OpenScan(uint32_t source, Algorithm algorithm, AlertSink& sink);
   void Announce(uint32_t scan, AlertSink& sink);
@@ -175,7 +176,12 @@ class Engine {
   void Judge(uint32_t flow, Outcome outcome, AlertSink& sink);
   void Resolve(uint32_t flow, Outcome outcome, AlertSink& sink);
   void ExpireFlows(AlertSink& sink);
-  uint64_t FlowAgeUs(const FlowState& f) const;
+  uint64_t FlowAgeUs(const FlowState& f) const { return uint64_t{now_ms_ - f.time_ms} * 1000; }
+  // Whether the front of `list` has been idle for `timeout_us` or more.
+  bool FlowDue(uint32_t list, uint64_t timeout_us) const {
+    const uint32_t front = flows_.Front(list);
+    return front != kNoSlot && FlowAgeUs(flows_[front]) >= timeout_us;
+  }
   uint64_t FlowTimeUs(const FlowState& f) const;
   uint32_t FlowSource(FlowState& f, AlertSink& sink);
   uint32_t KnownSource(const FlowState& f) const;

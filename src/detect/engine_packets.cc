@@ -60,8 +60,6 @@ uint32_t Engine::FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, co
   });
 }
 
-uint64_t Engine::FlowAgeUs(const FlowState& f) const { return uint64_t{now_ms_ - f.time_ms} * 1000; }
-
 uint64_t Engine::FlowTimeUs(const FlowState& f) const {
   const uint64_t now_ms = now_us_ / 1000;
   return (now_ms - static_cast<uint32_t>(static_cast<uint32_t>(now_ms) - f.time_ms)) * 1000;
