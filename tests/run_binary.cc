@@ -175,9 +175,11 @@ bool Binds(int family, int type, uint16_t port) {
 uint16_t UnusedPort() {
   unsigned low = 32768, high = 60999;
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
-  // Registered ports below the ephemeral range, or above it on a machine
-  // whose range starts very low.
-  auto pick = low > 10100 ? std::uniform_int_distribution<unsigned>(10000, low - 1)
+  // Registered ports below the ephemeral range and below 31000, where the
+  // socket fixture (Listening.AllMatchesSs...) binds its listeners; above
+  // the ephemeral range on a machine whose range starts very low.
+  const unsigned top = std::min(low, 31000u);
+  auto pick = top > 10100 ? std::uniform_int_distribution<unsigned>(10000, top - 1)
                           : std::uniform_int_distribution<unsigned>(std::min(high + 1, 65535u), 65535);
   std::random_device seed;
   std::mt19937 rng(seed());

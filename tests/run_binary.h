@@ -28,8 +28,9 @@ std::string MakeTempDir(const std::string& name);
 std::string ReadFileOrDie(const std::string& path);
 
 /// A port that binds now on 0.0.0.0 and :: for both TCP and UDP, picked at
-/// random below the kernel's ephemeral range (net.ipv4.ip_local_port_range),
-/// so the connections of tests running beside this one cannot take it.
+/// random in 10000-30999, below the kernel's ephemeral range
+/// (net.ipv4.ip_local_port_range), so the connections of tests running
+/// beside this one cannot take it, and below the socket fixture's 31000+.
 /// Aborts the test process if none is found in 200 tries.
 uint16_t UnusedPort();
 
