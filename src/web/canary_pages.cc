@@ -203,10 +203,16 @@ std::string RenderDashboard(const Layout& layout, const registry::Registry& reg,
                      "<th class=\"num\">Probes</th><th class=\"num\">Scans</th></tr></thead>\n<tbody>\n",
                      E(d.range), d.chart ? "uplot" : "none", r.timeline_probes.size(), d.chart ? "" : " open",
                      report::FormatDuration(r.bucket_us));
-  for (size_t i = 0; i < r.timeline_probes.size(); ++i)
-    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                       ShortUtc(r.since_us + i * r.bucket_us), WithCommas(r.timeline_probes[i]),
-                       WithCommas(r.timeline_scans[i]));
+  // Each row carries its figures as data too (its start in microseconds
+  // since the epoch), from which the script draws the chart on load instead
+  // of asking again.
+  for (size_t i = 0; i < r.timeline_probes.size(); ++i) {
+    const uint64_t start_us = r.since_us + i * r.bucket_us;
+    out += fmt::format("<tr data-start-us=\"{}\" data-probes=\"{}\" data-scans=\"{}\"><td>{}</td><td class=\"num\">{}</td>"
+                       "<td class=\"num\">{}</td></tr>\n",
+                       start_us, r.timeline_probes[i], r.timeline_scans[i], ShortUtc(start_us),
+                       WithCommas(r.timeline_probes[i]), WithCommas(r.timeline_scans[i]));
+  }
   out += "</tbody>\n</table>\n</details>\n";
 
   out += "<div class=\"columns\">\n<section>\n<h2>Top sources</h2>\n";

@@ -232,12 +232,24 @@ test('the dashboard shows a probe made during the test; a script payload is text
   await probeCanary(payload);
   const { context, page, seen } = await watchedPage();
   const reportUrls = [];
-  page.on('request', (r) => { if (r.url().includes('/api/report?')) reportUrls.push(r.url()); });
+  const reportTimes = [];
+  page.on('request', (r) => {
+    if (!r.url().includes('/api/report?')) return;
+    reportUrls.push(r.url());
+    reportTimes.push(Date.now());
+  });
   const res = await page.goto(`${BASE}canary`);
+  const loadedAt = Date.now();
   assert.equal(res.status(), 200);
   // The script refreshes the same timeline the server rendered as a table.
   const buckets = await page.locator('#chart').getAttribute('data-buckets');
   assert.equal(await page.locator('details.timeline tbody tr').count(), Number(buckets));
+  // The chart (uPlot) draws itself from that table at once, under the CSP,
+  // without asking the server again: the first refresh is 5 s later.
+  if ((await page.locator('#chart').getAttribute('data-chart')) === 'uplot') {
+    await page.locator('#chart .uplot canvas').first().waitFor({ state: 'attached', timeout: 3000 });
+    assert.equal(reportUrls.length, 0, 'the chart came from the rendered table, not from /api/report');
+  }
   const row = page.locator('#latest-probes tbody tr', { has: page.locator(`a[href="/ports/${port}"]`) }).first();
   await row.waitFor({ state: 'visible', timeout: 10000 });
   assert.equal(await row.locator('code.preview').innerText(), payload);
@@ -246,21 +258,19 @@ test('the dashboard shows a probe made during the test; a script payload is text
   await row.locator('details.payload summary').click();
   assert.match(await row.locator('pre.hex').innerText(), /3c 73 63 72 69 70 74 3e .*\|<script>alert\(1\)\|/);
   assert.equal(await page.locator('main script').count(), 0);
-  // The chart (uPlot) drew itself from /api/report, under the CSP.
-  if ((await page.locator('#chart').getAttribute('data-chart')) === 'uplot') {
-    await page.locator('#chart .uplot canvas').first().waitFor({ state: 'attached', timeout: 10000 });
-  }
-  await page.waitForTimeout(300);
-  assert.ok(reportUrls.length > 0, 'the dashboard script asked /api/report for the timeline');
-  for (const u of reportUrls) assert.equal(new URL(u).searchParams.get('buckets'), buckets, u);
   await expectClean(page, seen, 'canary-dashboard');
 
-  // Live refresh: a second probe appears without a reload.
+  // Live refresh: a second probe appears without a reload, and the chart's
+  // timeline is asked for with as many buckets as the table has.
   await probeCanary('second probe\r\n\x00\x01');
   const second = page.locator('#latest-probes code.preview', { hasText: 'second probe' }).first();
   await second.waitFor({ state: 'visible', timeout: 15000 });
   assert.equal(await second.innerText(), 'second probe\\x0d\\x0a\\x00\\x01');
   assert.match(await page.locator('#live').innerText(), /^live: updated/);
+  assert.ok(reportUrls.length > 0, 'the dashboard script asked /api/report for the timeline');
+  assert.ok(reportTimes[0] - loadedAt >= 4000, `first refresh ${reportTimes[0] - loadedAt} ms after load`);
+  for (const u of reportUrls) assert.equal(new URL(u).searchParams.get('buckets'), buckets, u);
+  await expectClean(page, seen, 'canary-dashboard-refreshed');
 
   // The source's page and the port page tell the same, and the time-range
   // picker works.

@@ -1,8 +1,9 @@
 // The canary dashboard's script: the probes-over-time chart (uPlot, when it
 // is built in) and the live refresh. The page works without it: the server
-// renders every figure, and the timeline as a table. Polls /api/report and
-// /api/events every REFRESH_MS while the tab is visible; everything from the
-// server is put in the page with textContent, never as HTML.
+// renders every figure, and the timeline as a table, from which the chart is
+// first drawn. Polls /api/report and /api/events every REFRESH_MS while the
+// tab is visible; everything from the server is put in the page with
+// textContent, never as HTML.
 'use strict';
 
 (function () {
@@ -113,17 +114,31 @@
 
   let plot = null;
 
-  function drawChart(box, timeline) {
-    if (typeof uPlot === 'undefined') return;
-    const xs = [];
-    const probes = [];
-    const scans = [];
+  // The chart's series from /api/report's timeline.
+  function seriesOfReport(timeline) {
+    const data = [[], [], []];
     for (const b of timeline.buckets) {
-      xs.push(Date.parse(b.start) / 1000);
-      probes.push(b.probes);
-      scans.push(b.scans);
+      data[0].push(Date.parse(b.start) / 1000);
+      data[1].push(b.probes);
+      data[2].push(b.scans);
     }
-    const data = [xs, probes, scans];
+    return data;
+  }
+
+  // The same series from the timeline table the server rendered (its rows
+  // carry the figures as data-start-us, data-probes and data-scans).
+  function seriesOfTable() {
+    const data = [[], [], []];
+    for (const tr of document.querySelectorAll('details.timeline tbody tr[data-start-us]')) {
+      data[0].push(Number(tr.dataset.startUs) / 1e6);
+      data[1].push(Number(tr.dataset.probes));
+      data[2].push(Number(tr.dataset.scans));
+    }
+    return data;
+  }
+
+  function drawChart(box, data) {
+    if (typeof uPlot === 'undefined') return;
     if (plot) {
       plot.setData(data);
       return;
@@ -161,7 +176,7 @@
       setText('stat-sources', num(report.totals.sources));
       setText('stat-scans', num(report.totals.scans));
       setText('stat-dropped', num(report.writer.events_dropped + report.writer.alerts_dropped));
-      if (box) drawChart(box, report.timeline);
+      if (box) drawChart(box, seriesOfReport(report.timeline));
       const table = document.getElementById('latest-probes');
       if (table) {
         const body = table.tBodies[0];
@@ -192,7 +207,9 @@
     const chart = box.dataset.chart === 'uplot' && typeof uPlot !== 'undefined' ? box : null;
     if (!chart) box.appendChild(el('p', 'none', 'The chart library is not built in; the table below has the figures.'));
     live.textContent = 'live';
-    refresh(chart, range, buckets, live);
+    // The page is fresh: the chart starts from the server's table, and the
+    // first refresh comes after REFRESH_MS.
+    if (chart) drawChart(chart, seriesOfTable());
     setInterval(function () {
       if (document.visibilityState === 'visible') refresh(chart, range, buckets, live);
     }, REFRESH_MS);
