@@ -190,6 +190,16 @@ TEST(CanaryCli, BadInputIsAClearErrorNotACrash) {
   EXPECT_TRUE(Has(r.err, "out of range")) << r.err;
   r = RunPortscope({"canary", "--ports", "2244/sctp", "--db", dir + "/c.db"});
   EXPECT_EQ(r.exit_code, 2);
+  // Binding port 0 would give a random port: refused in connect mode, alone
+  // or in a range; stealth mode sees probes to it without binding.
+  for (const char* zero : {"0", "0-5", "2244,0/udp"}) {
+    r = RunPortscope({"canary", "--ports", zero, "--check-config", "--db", dir + "/c.db"});
+    EXPECT_EQ(r.exit_code, 2) << zero;
+    EXPECT_TRUE(Has(r.err, "port 0 cannot be watched in connect mode")) << zero << ": " << r.err;
+  }
+  r = RunPortscope({"canary", "--stealth", "--ports", "0-5", "--check-config", "--db", dir + "/c.db"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "6 tcp (0-5)")) << r.out;
   r = RunPortscope({"canary", "--ports", "2244", "--ignore", "10.0.0.0/33", "--db", dir + "/c.db"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Has(r.err, "--ignore")) << r.err;

@@ -159,6 +159,16 @@ TEST(Who, NothingThereIsExit1AndBadInputExit2) {
   }
   EXPECT_EQ(r.exit_code, 1) << r.out << "\nthe ports tried and taken:\n" << tried;
   EXPECT_TRUE(Has(r.out, "nothing on this machine holds port")) << r.out;
+  // Port 0: the kernel's port filter passes every unconnected socket (its
+  // remote port reads 0), but none of them holds port 0.
+  {
+    TestSocket l(AF_INET, SOCK_STREAM, "127.0.0.1");
+    auto zero = RunPortscope({"who", "0"});
+    EXPECT_EQ(zero.exit_code, 1) << zero.out;
+    EXPECT_TRUE(Has(zero.out, "nothing on this machine holds port 0")) << zero.out;
+    EXPECT_TRUE(Has(zero.err, "port 0 is reserved")) << zero.err;
+    EXPECT_EQ(json::parse(RunPortscope({"who", "--json", "0/tcp"}).out)["sockets"].size(), 0u);
+  }
   for (const char* bad : {"70000", "abc", "22/sctp", "1-5", "22,23", ""}) {
     auto b = RunPortscope({"who", bad});
     EXPECT_EQ(b.exit_code, 2) << bad << ": " << b.err;

@@ -196,6 +196,12 @@ Result<Plan> MakePlan(const CanaryOptions& o, Settings settings, const registry:
     if (!w.ok()) return Status::InvalidArgument("--ports: " + w.status().message());
     p.listener.tcp_ports = w->tcp;
     p.listener.udp_ports = w->udp;
+    const bool zero = std::find(w->tcp.begin(), w->tcp.end(), 0) != w->tcp.end() ||
+                      std::find(w->udp.begin(), w->udp.end(), 0) != w->udp.end();
+    if (zero && !c.stealth)
+      return Status::InvalidArgument(
+          "--ports: port 0 cannot be watched in connect mode: binding it gives a random free port instead. "
+          "Start the range at 1, or use --stealth, which sees probes to port 0 without binding it");
   }
   if (!c.bind.empty()) {
     auto a = IpAddress::Parse(Trim(c.bind));

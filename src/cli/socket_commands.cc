@@ -92,11 +92,15 @@ int RunWho(const WhoOptions& o, const registry::Registry& reg) {
   auto snap = sockets::TakeSnapshot(query);
   if (!snap.ok()) return Fail(kExitIo, snap.status().message());
   // Holders of the port first (listeners, then connections on it), then
-  // connections from this machine to that port elsewhere.
+  // connections from this machine to that port elsewhere. The kernel's
+  // filter (sport or dport) also passes every unconnected socket for port 0,
+  // whose remote side reads 0: those hold some other port.
   std::vector<const SocketEntry*> rows;
   for (int pass = 0; pass < 3; ++pass)
     for (const SocketEntry& s : snap->sockets) {
-      bool local = s.local_port == q.lo;
+      const bool local = s.local_port == q.lo;
+      const bool remote = s.remote_port == q.lo && !(s.remote_port == 0 && s.remote.is_unspecified());
+      if (!local && !remote) continue;
       int want = local && s.listening() ? 0 : local ? 1 : 2;
       if (want == pass) rows.push_back(&s);
     }
@@ -105,6 +109,8 @@ int RunWho(const WhoOptions& o, const registry::Registry& reg) {
   } else if (rows.empty()) {
     std::string protos = q.proto ? std::string(registry::ProtoName(*q.proto)) : "tcp or udp";
     Print(fmt::format("nothing on this machine holds port {} ({}) now\n", q.lo, protos));
+    // Binding port 0 asks the kernel for any free port: nothing ever holds it.
+    if (q.lo == 0) Note("port 0 is reserved: a program that binds it is given a free port instead");
   } else {
     Print(RenderHolders(*snap, rows, reg, o.common.MakeStyle()));
   }
