@@ -31,6 +31,15 @@ TEST(Cli, Port2244IsNmsserverOnTcpAndUdpWithItsSource) {
   EXPECT_TRUE(Has(r.out, "Get-NetUDPEndpoint -LocalPort 2244"));
 }
 
+// Port 0 is absent from Wireshark's copy, which lists assignments only: the
+// card says it is not assigned, and that IANA may reserve it (IANA's CSV
+// does), not that it is free for a service.
+TEST(Cli, APortTheCopyDoesNotListIsNotAssignedAndMayBeReserved) {
+  auto r = RunPortscope({"0/tcp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "unassigned (not listed: no assignment; IANA may list it as Reserved)  [iana]")) << r.out;
+}
+
 // The front binary answers `portscope PORT` itself and hands every command
 // to portscope-cli by a list of its own (IsSubcommand): every command the
 // help lists must reach its own help, not be read as a port.

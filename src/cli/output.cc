@@ -101,9 +101,12 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
       w.Line("IANA", st.yellow("reserved") + " (not assigned to any service)", iana_tag);
       break;
     case IanaStatus::kUnassigned:
+      // A copy that lists assignments only (Wireshark's) cannot tell
+      // Unassigned from Reserved (port 0, 1024, de-assigned numbers): say so.
       w.Line("IANA",
-             st.yellow("unassigned") + (f.unassigned_listed ? " (listed as Unassigned)"
-                                                            : " (not listed: no assignment)"),
+             st.yellow("unassigned") + (f.unassigned_listed
+                                            ? " (listed as Unassigned)"
+                                            : " (not listed: no assignment; IANA may list it as Reserved)"),
              iana_tag);
       break;
     case IanaStatus::kUnknown:
