@@ -273,6 +273,7 @@ TEST_F(StoreCli, ReportTopListsScanTypesAndTimeline) {
   EXPECT_TRUE(Has(r.out, "53/udp       domain")) << r.out;
   EXPECT_TRUE(Has(r.out, "Scan types")) << r.out;
   EXPECT_TRUE(Has(r.out, "likely masscan: 1 scan\n")) << r.out;
+  EXPECT_TRUE(Has(r.out, "  connect       1 scan        5,020 probes\n")) << r.out;  // "1 scan", not "1 scans"
   EXPECT_TRUE(Has(r.out, "Timeline (probes per 1h00m)")) << r.out;
   EXPECT_TRUE(Has(r.out, "\u2588")) << r.out;  // a full block in the bars
   EXPECT_FALSE(Has(r.out, "2001:db8::66")) << "two days old";

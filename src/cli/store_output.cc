@@ -165,8 +165,8 @@ std::string RenderReport(const store::Report& r, const registry::Registry& reg, 
   out += "\n" + style.bold("Scan types") + "\n";
   if (r.scan_kinds.empty()) out += "  none\n";
   for (const auto& k : r.scan_kinds)
-    out += fmt::format("  {:<8}  {:>5} scans  {:>10} probes\n", store::ScanKindName(k.kind), WithCommas(k.scans),
-                       WithCommas(k.probes));
+    out += fmt::format("  {:<8}  {:>5} {:<5}  {:>10} {}\n", store::ScanKindName(k.kind), WithCommas(k.scans),
+                       k.scans == 1 ? "scan" : "scans", WithCommas(k.probes), k.probes == 1 ? "probe" : "probes");
   for (const auto& h : r.tool_hints)
     out += fmt::format("  likely {}: {}\n", EscapeForTerminal(h.hint), CountOf(h.scans, "scan", "scans"));
 
