@@ -35,7 +35,10 @@ using testing::RunPortscope;
 
 bool Has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
-// A socket of this test process, bound to an ephemeral port, closed at scope end.
+// A socket of this test process, closed at scope end. Its port is outside
+// the ephemeral range (testing::UnusedPort): an ephemeral one could also be
+// the local port of a parallel test's connection from another loopback
+// address, which `who` would rightly list beside ours.
 class TestSocket {
  public:
   TestSocket(int family, int type, const char* addr, bool v6only = false) {
@@ -55,7 +58,17 @@ class TestSocket {
       inet_pton(AF_INET6, addr, &s->sin6_addr);
       len = sizeof *s;
     }
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&ss), len), 0);
+    int rc = -1;
+    for (int attempt = 0; attempt < 20 && rc != 0; ++attempt) {
+      const uint16_t port = htons(testing::UnusedPort());
+      if (family == AF_INET) {
+        reinterpret_cast<sockaddr_in*>(&ss)->sin_port = port;
+      } else {
+        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = port;
+      }
+      rc = bind(fd_, reinterpret_cast<sockaddr*>(&ss), len);
+    }
+    EXPECT_EQ(rc, 0);
     getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
     port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
                                     : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
@@ -119,8 +132,8 @@ TEST(Who, ShowsConnectionsAndBothEndsOfALoopbackPair) {
   const int client_port = ntohs(mine.sin_port);
   auto r = RunPortscope({"who", "--json", std::to_string(l.port())});
   json j = json::parse(r.out);
-  // Only this pair and its listener: the port is ephemeral, so another
-  // test's finished connection may have used the same number (TIME-WAIT).
+  // Only this pair and its listener: another test's connection may share
+  // the client's ephemeral port number (from another loopback address).
   std::multiset<std::string> states;
   for (const auto& s : j["sockets"]) {
     const bool listener = s["local_port"] == l.port() && s["state"] == "LISTEN";
