@@ -251,8 +251,9 @@ void Engine::JudgeEveryFlow(AlertSink& sink) {
 }
 
 // Inlined into ProcessBatch, as are HashProbe and the Prefetch*Victims: as
-// calls, these four cost pipeline_perftest about 15% of its throughput
-// (bench/RESULTS.md, issue 4, session 4).
+// calls (GCC's choice), these four cost pipeline_perftest about a fifth of
+// its throughput (1.23x in alternating runs; bench/RESULTS.md, issue 4,
+// session 4).
 [[gnu::always_inline]] inline void Engine::Advance(uint64_t time_us, AlertSink& sink) {
   if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) [[unlikely]] {
     JudgeEveryFlow(sink);
