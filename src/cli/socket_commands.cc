@@ -92,15 +92,11 @@ int RunWho(const WhoOptions& o, const registry::Registry& reg) {
   auto snap = sockets::TakeSnapshot(query);
   if (!snap.ok()) return Fail(kExitIo, snap.status().message());
   // Holders of the port first (listeners, then connections on it), then
-  // connections from this machine to that port elsewhere. The kernel's
-  // filter (sport or dport) also passes every unconnected socket for port 0,
-  // whose remote side reads 0: those hold some other port.
+  // connections from this machine to that port elsewhere.
   std::vector<const SocketEntry*> rows;
   for (int pass = 0; pass < 3; ++pass)
     for (const SocketEntry& s : snap->sockets) {
-      const bool local = s.local_port == q.lo;
-      const bool remote = s.remote_port == q.lo && !(s.remote_port == 0 && s.remote.is_unspecified());
-      if (!local && !remote) continue;
+      bool local = s.local_port == q.lo;
       int want = local && s.listening() ? 0 : local ? 1 : 2;
       if (want == pass) rows.push_back(&s);
     }

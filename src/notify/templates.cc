@@ -18,7 +18,6 @@ using store::AlertRecord;
 // port the alert lists (the store's caps).
 constexpr size_t kPortsChars = 100;
 
-
 // The lowest ports of the scan as runs ("40100-40110"), ",..." when it has more.
 std::string PortList(const AlertRecord& a) {
   const std::string s = PortRuns(a.ports, kPortsChars, a.port_count > a.ports.size());

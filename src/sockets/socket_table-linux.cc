@@ -95,6 +95,15 @@ Status DumpNamespace(const Query& q, uint64_t netns, std::vector<SocketEntry>* o
       if (Status s = nl.Dump(req, out); !s.ok()) return s;
     }
   }
+  // The kernel's filter is sport == P or dport == P. For P = 0 the second
+  // test passes every unconnected socket (its remote port reads 0), which
+  // holds some other port: such a socket is on P only by its local port.
+  if (q.port) {
+    auto elsewhere = [&](const SocketEntry& s) {
+      return s.local_port != *q.port && s.remote_port == 0 && s.remote.is_unspecified();
+    };
+    out->erase(std::remove_if(out->begin() + static_cast<std::ptrdiff_t>(start), out->end(), elsewhere), out->end());
+  }
   for (size_t i = start; i < out->size(); ++i) (*out)[i].netns = netns;
   return Status::Ok();
 }

@@ -14,7 +14,7 @@
 namespace portscope::sockets {
 
 struct Query {
-  std::optional<uint16_t> port;  // local or remote port; filtered in the kernel
+  std::optional<uint16_t> port;  // local or remote port (of a connected socket); filtered in the kernel
   bool listening_only = false;   // TCP LISTEN and unconnected UDP
   bool tcp = true;
   bool udp = true;

@@ -1,9 +1,9 @@
 #include "store/budget.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace portscope::store {
+
 SourceBudget::SourceBudget(const BudgetOptions& options, uint64_t seed)
     : options_(options),
       interval_us_(uint64_t{std::clamp<uint32_t>(options.interval_s, 1, 3600)} * 1000000u),
