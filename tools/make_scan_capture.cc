@@ -172,12 +172,21 @@ class FrameBuilder {
     if (o.mss) {
       opts[n++] = 2, opts[n++] = 4, opts[n++] = 0x05, opts[n++] = 0xb4;
     }
-    if (o.sack) opts[n++] = 4, opts[n++] = 2;
+    // Linux's layout (tcp_options_write), as tests/captures/benign.pcap shows
+    // it: SACK-permitted shares a word with the timestamps, or else two NOPs
+    // do; without timestamps, two NOPs precede SACK-permitted.
     if (o.ts) {
+      if (o.sack) {
+        opts[n++] = 4, opts[n++] = 2;
+      } else {
+        opts[n++] = 1, opts[n++] = 1;
+      }
       opts[n++] = 8, opts[n++] = 10;
       Put32(opts + n, seq ^ 0x5a5a5a5a);
       Put32(opts + n + 4, ack);
       n += 8;
+    } else if (o.sack) {
+      opts[n++] = 1, opts[n++] = 1, opts[n++] = 4, opts[n++] = 2;
     }
     if (o.ws) opts[n++] = 1, opts[n++] = 3, opts[n++] = 3, opts[n++] = 7;
     while (n % 4) opts[n++] = 1;

@@ -30,13 +30,6 @@ uint64_t RandomHashSeed() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
-IpAddress IpAddress::V4(const uint8_t bytes[4]) {
-  IpAddress a;
-  std::memcpy(a.bytes_.data(), kV4Prefix, 12);
-  std::memcpy(a.bytes_.data() + 12, bytes, 4);
-  return a;
-}
-
 IpAddress IpAddress::V4(uint32_t host_order) {
   const uint8_t b[4] = {static_cast<uint8_t>(host_order >> 24), static_cast<uint8_t>(host_order >> 16),
                         static_cast<uint8_t>(host_order >> 8), static_cast<uint8_t>(host_order)};

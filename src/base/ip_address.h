@@ -39,6 +39,15 @@ class IpAddress {
   std::array<uint8_t, 16> bytes_{};
 };
 
+// Inline: the decoders build two addresses per packet.
+inline IpAddress IpAddress::V4(const uint8_t bytes[4]) {
+  static constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};  // ::ffff:0:0/96
+  IpAddress a;
+  std::memcpy(a.bytes_.data(), kV4Prefix, 12);
+  std::memcpy(a.bytes_.data() + 12, bytes, 4);
+  return a;
+}
+
 /// A hash of the address keyed by `seed`, for hash maps whose keys someone
 /// else chooses (probe sources): with a random seed nobody can pick
 /// addresses that share a bucket. Not cryptographic; seed-dependent.

@@ -104,14 +104,16 @@ Reject DecodeIpv4(std::span<const uint8_t> bytes, uint32_t cut, Probe* probe) {
   if (bytes.empty()) return Reject::kTruncatedIpv4;
   if ((bytes[0] >> 4) != 4) return Reject::kBadIpv4Version;
   ByteReader r(bytes);
-  uint8_t version_ihl = 0, tos = 0, ttl = 0, proto = 0;
-  uint16_t total_length = 0, id = 0, flags_offset = 0, checksum = 0;
-  std::span<const uint8_t> src, dst;
-  if (!r.U8(&version_ihl) || !r.U8(&tos) || !r.U16Be(&total_length) || !r.U16Be(&id) ||
-      !r.U16Be(&flags_offset) || !r.U8(&ttl) || !r.U8(&proto) || !r.U16Be(&checksum) ||
-      !r.Bytes(4, &src) || !r.Bytes(4, &dst)) {
-    return Reject::kTruncatedIpv4;
-  }
+  FixedBytes<kIpv4MinHeader> h;
+  if (!r.Fixed(&h)) return Reject::kTruncatedIpv4;
+  const uint8_t version_ihl = h.U8<0>();  // then the type of service, unused
+  const uint16_t total_length = h.U16Be<2>();
+  const uint16_t id = h.U16Be<4>();
+  const uint16_t flags_offset = h.U16Be<6>();
+  const uint8_t ttl = h.U8<8>();
+  const uint8_t proto = h.U8<9>();  // then the checksum, unused
+  const uint8_t* src = h.At<12, 4>();
+  const uint8_t* dst = h.At<16, 4>();
   const size_t header_len = size_t{version_ihl & 0x0fu} * 4;
   if (header_len < kIpv4MinHeader) return Reject::kBadIpv4Ihl;
   if (header_len > bytes.size()) return Reject::kTruncatedIpv4;  // options not held
@@ -119,8 +121,8 @@ Reject DecodeIpv4(std::span<const uint8_t> bytes, uint32_t cut, Probe* probe) {
   if (total_length > bytes.size() + size_t{cut}) return Reject::kIpv4TotalLengthLong;
   if ((flags_offset & kIpv4OffsetMask) != 0) return Reject::kNonFirstFragment;
 
-  probe->src = IpAddress::V4(src.data());
-  probe->dst = IpAddress::V4(dst.data());
+  probe->src = IpAddress::V4(src);
+  probe->dst = IpAddress::V4(dst);
   probe->ttl = ttl;
   probe->ip_id = id;
   probe->ip_proto = proto;

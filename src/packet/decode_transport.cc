@@ -32,6 +32,34 @@ constexpr uint8_t kOptTimestamps = 8;
 // length is ignored; a length below 2 or past the header ends the walk. Both
 // mark the probe, since stacks and scanners never send them by accident.
 void ParseTcpOptions(std::span<const uint8_t> options, Probe* probe) {
+  // Three layouts make up most segments on real networks and are read whole,
+  // with what the walk below would find: NOP, NOP, timestamps (every Linux
+  // and BSD segment after the handshake); Linux's SYN and SYN-ACK (MSS,
+  // SACK permitted, timestamps, NOP, window scale); a lone MSS (masscan's and
+  // nmap's SYNs). tests/captures/benign.pcap and nmap-sS.pcap show them.
+  // Probe is fresh: the fields are unset.
+  const size_t n = options.size();
+  if (n == 20 && options[0] == kOptMss && options[1] == 4 && options[4] == kOptSackPermitted && options[5] == 2 &&
+      options[6] == kOptTimestamps && options[7] == 10 && options[16] == kOptNop &&
+      options[17] == kOptWindowScale && options[18] == 3) {
+    probe->mss = static_cast<uint16_t>(options[2] << 8 | options[3]);
+    probe->sack_permitted = true;
+    probe->timestamps = true;
+    probe->wscale = options[19];
+    probe->tcp_option_count = 4;
+    return;
+  }
+  if (n == 12 && options[0] == kOptNop && options[1] == kOptNop && options[2] == kOptTimestamps &&
+      options[3] == 10) {
+    probe->timestamps = true;
+    probe->tcp_option_count = 1;
+    return;
+  }
+  if (n == 4 && options[0] == kOptMss && options[1] == 4) {
+    probe->mss = static_cast<uint16_t>(options[2] << 8 | options[3]);
+    probe->tcp_option_count = 1;
+    return;
+  }
   ByteReader r(options);
   uint8_t kind = 0;
   while (r.U8(&kind)) {
@@ -86,13 +114,15 @@ Reject DecodeTcp(const Segment& s, Probe* probe) {
     return s.first_fragment ? Reject::kTinyFragment : Reject::kTruncatedTcp;
   }
   ByteReader r(s.held);
-  uint8_t offset_byte = 0;
-  uint16_t checksum = 0, urgent = 0;
-  if (!r.U16Be(&probe->sport) || !r.U16Be(&probe->dport) || !r.U32Be(&probe->seq) ||
-      !r.U32Be(&probe->ack) || !r.U8(&offset_byte) || !r.U8(&probe->tcp_flags) ||
-      !r.U16Be(&probe->window) || !r.U16Be(&checksum) || !r.U16Be(&urgent)) {
-    return Reject::kTruncatedTcp;
-  }
+  FixedBytes<kTcpMinHeader> h;
+  if (!r.Fixed(&h)) return Reject::kTruncatedTcp;
+  probe->sport = h.U16Be<0>();
+  probe->dport = h.U16Be<2>();
+  probe->seq = h.U32Be<4>();
+  probe->ack = h.U32Be<8>();
+  const uint8_t offset_byte = h.U8<12>();
+  probe->tcp_flags = h.U8<13>();
+  probe->window = h.U16Be<14>();  // then the checksum and urgent pointer, unused
   const size_t header_len = static_cast<size_t>(offset_byte >> 4) * 4;
   if (header_len < kTcpMinHeader) return Reject::kBadTcpDataOffset;
   if (header_len > s.wire_len) {

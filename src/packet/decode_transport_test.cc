@@ -3,6 +3,9 @@
 // truncation.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "packet/decode.h"
 #include "packet/decode_test_util.h"
 
@@ -49,6 +52,85 @@ TEST(DecodeTcp, OptionsOfANmapStyleSyn) {
   ASSERT_EQ(p.payload.size(), 2u);
   EXPECT_EQ(p.payload[0], 'h');
   EXPECT_EQ(p.payload_wire_len, 2u);
+}
+
+// ParseTcpOptions reads three common layouts whole (NOP, NOP, timestamps in
+// 12 bytes; Linux's SYN options in 20; a lone MSS in 4). The same options after four NOPs take the
+// general walk, which skips the NOPs: both must give the same probe, for
+// those layouts, for byte strings that only start like them, and for random
+// ones.
+TEST(DecodeTcp, TheCommonOptionLayoutsDecodeAsTheWalkDoes) {
+  auto decode = [](const Bytes& options) {
+    testing::TcpSpec tcp;
+    tcp.flags = tcp_flags::kAck;
+    tcp.options = options;
+    Probe p;
+    EXPECT_EQ(Name(DecodeV4(6, testing::Tcp(tcp), &p)), "none");
+    return p;
+  };
+  std::vector<Bytes> layouts = {
+      {1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8},  // NOP, NOP, timestamps
+      {2, 4, 0x05, 0xb4},                     // MSS 1460
+      {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7},  // Linux's SYN
+      {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 2, 7},  // bad window scale length
+      {2, 4, 0x05, 0xb4, 4, 3, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7},  // bad SACK-permitted length
+      {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 3, 7},  // end of list before it
+      {2, 3, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7},  // bad MSS length
+      {2, 4, 0, 0},                           // MSS 0
+      {1, 1, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8},   // timestamps with a bad length
+      {1, 1, 8, 11, 1, 2, 3, 4, 5, 6, 7, 8},  // timestamps running past the header
+      {1, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8},  // NOP, then a 2-byte option 8
+      {1, 1, 3, 10, 1, 2, 3, 4, 5, 6, 7, 8},  // window scale with a bad length
+      {1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7},     // 11 bytes
+      {1, 1, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1},   // NOP, NOP, SACK permitted, NOPs
+      {2, 3, 0x05, 0xb4},                     // MSS with a bad length
+      {2, 5, 0x05, 0xb4},                     // runs past the header
+      {3, 3, 7, 1},                           // window scale, NOP
+  };
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 2000; ++i) {
+    static constexpr size_t kSizes[] = {4, 12, 20};
+    Bytes b(kSizes[i % 3]);
+    for (uint8_t& byte : b) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      byte = static_cast<uint8_t>(x % 12);  // mostly option kinds and small lengths
+    }
+    if ((i / 3) % 2 == 0) {  // a fast path's fixed bytes, then random ones
+      const Bytes& like = layouts[b.size() == 4 ? 1 : (b.size() == 12 ? 0 : 2)];
+      for (size_t k = 0; k < b.size(); ++k) {
+        if (k < 2 || (b.size() == 12 && k < 4) || (b.size() == 20 && (k == 4 || k == 5 || k == 6 || k == 7 || k >= 16))) {
+          b[k] = like[k];
+        }
+      }
+      if (x % 5 == 0) b[x % b.size()] ^= static_cast<uint8_t>(1 + (x >> 8) % 3);  // sometimes one fixed byte off
+    }
+    layouts.push_back(b);
+  }
+  for (const Bytes& options : layouts) {
+    Bytes walked = {1, 1, 1, 1};
+    walked.insert(walked.end(), options.begin(), options.end());
+    const Probe fast = decode(options);
+    const Probe walk = decode(walked);
+    const std::string what = ::testing::PrintToString(options);
+    EXPECT_EQ(fast.mss, walk.mss) << what;
+    EXPECT_EQ(fast.wscale, walk.wscale) << what;
+    EXPECT_EQ(fast.sack_permitted, walk.sack_permitted) << what;
+    EXPECT_EQ(fast.timestamps, walk.timestamps) << what;
+    EXPECT_EQ(fast.tcp_option_count, walk.tcp_option_count) << what;
+    EXPECT_EQ(fast.tcp_options_malformed, walk.tcp_options_malformed) << what;
+  }
+  const Probe ts = decode(layouts[0]);
+  EXPECT_TRUE(ts.timestamps);
+  EXPECT_EQ(ts.tcp_option_count, 1);
+  const Probe mss = decode(layouts[1]);
+  EXPECT_EQ(mss.mss, 1460);
+  EXPECT_EQ(mss.tcp_option_count, 1);
+  const Probe syn = decode(layouts[2]);
+  EXPECT_EQ(syn.mss, 1460);
+  EXPECT_TRUE(syn.sack_permitted);
+  EXPECT_TRUE(syn.timestamps);
+  EXPECT_EQ(syn.wscale, 7);
+  EXPECT_EQ(syn.tcp_option_count, 4);
 }
 
 TEST(DecodeTcp, MalformedOptionsMarkTheProbeButKeepIt) {
