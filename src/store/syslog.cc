@@ -63,12 +63,9 @@ std::string CutEscaped(const std::string& e, size_t max) {
 // The free-text MSG part: escaped, and kept short (receivers may cut at 2 KiB).
 std::string Msg(std::string_view text) { return CutEscaped(EscapeForTerminal(text), 1024); }
 
-std::string PortList(const std::vector<uint16_t>& ports, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < ports.size() && i < max; ++i) out += (i ? "," : "") + std::to_string(ports[i]);
-  if (ports.size() > max) out += ",...";
-  return out;
-}
+// Ports as runs ("0-1000", "22,80-82"), as every other output writes them,
+// cut with ",..." to keep the structured data short.
+constexpr size_t kPortsChars = 200;
 
 int64_t MonotonicMs() {
   timespec ts;
@@ -137,7 +134,7 @@ std::string FormatSyslogSummary(const Summary& s, const SyslogFormat& f) {
   m += Param("first", FormatRfc3339(s.first_us));
   m += Param("last", FormatRfc3339(s.last_us));
   m += Param("distinctPorts", static_cast<uint64_t>(ports.size()));
-  m += Param("ports", PortList(ports, 64));
+  m += Param("ports", PortRuns(ports, kPortsChars));
   m += "] ";
   m += Msg(fmt::format("{} probes from {} to {} ports past the per-source budget, {} to {}", s.count,
                        s.src.ToString(), ports.size(), FormatRfc3339(s.first_us), FormatRfc3339(s.last_us)));
@@ -159,7 +156,7 @@ std::string FormatSyslogAlert(const AlertRecord& a, const SyslogFormat& f) {
   m += Param("probes", a.probes);
   m += Param("portCount", uint64_t{a.port_count});
   m += Param("hostCount", uint64_t{a.host_count});
-  m += Param("ports", PortList(a.ports, 32));
+  m += Param("ports", PortRuns(a.ports, kPortsChars, a.port_count > a.ports.size()));
   m += Param("first", FormatRfc3339(a.first_seen_us));
   m += Param("last", FormatRfc3339(a.last_seen_us));
   if (!a.tool_hint.empty()) m += Param("tool", a.tool_hint.substr(0, std::min<size_t>(a.tool_hint.size(), 256)));

@@ -137,6 +137,7 @@ TEST(Syslog, LongPayloadIsCutToThePreviewAndMessagesStaySmall) {
   a.kind = ScanKind::kSyn;
   a.evidence = std::string(5000, 'e') + "]\"\x1b";
   for (uint16_t i = 0; i < 1000; ++i) a.ports.push_back(i);
+  a.port_count = 1001;  // one more than the record lists
   std::string am = FormatSyslogAlert(a, Format());
   EXPECT_LT(am.size(), 2048u);
   Parsed ap;
@@ -145,6 +146,7 @@ TEST(Syslog, LongPayloadIsCutToThePreviewAndMessagesStaySmall) {
   EXPECT_EQ(ap.msgid, "scan");
   EXPECT_EQ(ap.params["phase"], "started");
   EXPECT_EQ(ap.params["kind"], "syn");
+  EXPECT_EQ(ap.params["ports"], "0-999,...");  // runs, as every other output writes them
   EXPECT_TRUE(ap.msg.ends_with("...")) << ap.msg;
 }
 
@@ -162,7 +164,15 @@ TEST(Syslog, SummaryMessage) {
   EXPECT_EQ(p.msgid, "summary");
   EXPECT_EQ(p.params["count"], "99000");
   EXPECT_EQ(p.params["distinctPorts"], "100");
+  EXPECT_EQ(p.params["ports"], "1-100");
+
+  // 300 ports with gaps between them: cut, and said to be.
+  for (uint16_t port = 1000; port < 1600; port += 2) s.ports.Insert(port);
+  ASSERT_TRUE(Parse(FormatSyslogSummary(s, Format()), &p));
+  EXPECT_EQ(p.params["distinctPorts"], "400");
+  EXPECT_TRUE(p.params["ports"].starts_with("1-100,1000,1002,")) << p.params["ports"];
   EXPECT_TRUE(p.params["ports"].ends_with(",...")) << p.params["ports"];
+  EXPECT_LE(p.params["ports"].size(), 204u);
 }
 
 // Receives datagrams for the test.
