@@ -176,12 +176,14 @@ TEST(Analyze, ScansPastTheListCapAreCountedNotKept) {
   EXPECT_EQ(rows, 100'000u);
 }
 
-TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndSaysItIsIncomplete) {
+TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndExitsAsBadInput) {
   std::string bytes = testing::ReadFileOrDie(kCaptures + "nmap-sS.pcap");
   std::string dir = testing::MakeTempDir("analyze-cut");
   std::ofstream(dir + "/cut.pcap", std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3 + 7);
   auto r = RunPortscope({"analyze", "--json", dir + "/cut.pcap"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The report of what was read, then exit 2 (bad input), as for any damaged file.
+  ASSERT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("incomplete: " + dir + "/cut.pcap: truncated dump file"), std::string::npos) << r.err;
   json j = json::parse(r.out);
   EXPECT_FALSE(j["summary"]["complete"].get<bool>());
   ASSERT_EQ(j["summary"]["notes"].size(), 1u);
@@ -191,8 +193,17 @@ TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndSaysItIsIncomplete) {
   EXPECT_GT(j["summary"]["packets"].get<int>(), 100);
   // The table says the same, once, on its "incomplete:" line.
   auto t = RunPortscope({"analyze", dir + "/cut.pcap"});
-  ASSERT_EQ(t.exit_code, 0) << t.err;
+  ASSERT_EQ(t.exit_code, 2) << t.err;
   EXPECT_NE(t.out.find("incomplete: " + dir + "/cut.pcap: truncated dump file"), std::string::npos) << t.out;
+  // With a whole file before it, both are reported (the scanner is the same:
+  // one scan) and the exit status still says that one input was damaged.
+  auto both = RunPortscope({"analyze", "--json", kCaptures + "nmap-sU.pcap", dir + "/cut.pcap"});
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  json jb = json::parse(both.out);
+  EXPECT_GT(jb["summary"]["packets"].get<int>(), j["summary"]["packets"].get<int>() + 60);
+  ASSERT_EQ(jb["alerts"].size(), 1u);
+  EXPECT_GT(jb["alerts"][0]["class_counts"]["udp"].get<int>(), 0);
+  EXPECT_EQ(RunPortscope({"analyze", kCaptures + "nmap-sU.pcap"}).exit_code, 0);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "cli/cli11.h"
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 #include "base/text.h"
@@ -232,6 +233,9 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   engine.Finish(alerts);
   if (total.first_time_us == UINT64_MAX) total.first_time_us = 0;
   const detect::Counters& c = engine.counters();
+  // A file that ends in damage (cut short, a bad record) is bad input: the
+  // report covers what came before it, and the exit status says so.
+  const int status = total.complete ? kExitOk : kExitUsage;
 
   if (o.common.json) {
     nlohmann::ordered_json j;
@@ -257,7 +261,8 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
     j["alerts"] = nlohmann::ordered_json::array();
     for (const auto& [id, a] : alerts.scans()) j["alerts"].push_back(AlertJson(a));
     Print(j.dump(2) + "\n");
-    return kExitOk;
+    for (const auto& n : notes) std::fprintf(stderr, "portscope: incomplete: %s\n", EscapeForTerminal(n).c_str());
+    return status;
   }
   const Style st = o.common.MakeStyle();
   std::string out;
@@ -282,7 +287,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   if (alerts.scans().empty()) {
     out += "no port scans recognised\n";
     Print(out);
-    return kExitOk;
+    return status;
   }
   out += "\n" + st.bold(fmt::format("{:<40} {:<8} {:<10} {:>6} {:>6} {:>8}  {:<19} {}", "SOURCE", "KIND", "SHAPE",
                                     "PORTS", "HOSTS", "PROBES", "FIRST SEEN", "ALGORITHM")) + "\n";
@@ -303,7 +308,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   }
   Print(out);
   (void)reg;
-  return kExitOk;
+  return status;
 }
 
 }  // namespace portscope::cli
