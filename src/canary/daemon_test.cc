@@ -287,6 +287,28 @@ TEST(Records, AlertRecordKeepsThePortsOfTheAlertsRuns) {
   EXPECT_EQ(r.ports.back(), 1024 + store::kMaxAlertPorts - 43);
 }
 
+// With the engine's bitmap (during OnAlert), every port up to the store's cap
+// is kept, however many runs: here 1,500 ports with gaps, so 1,500 runs.
+TEST(Records, AlertRecordTakesEveryPortFromTheBitmap) {
+  std::vector<uint64_t> bits(65536 / 64, 0);
+  for (uint32_t p = 10; p < 10 + 2 * 1500; p += 2) bits[p >> 6] |= uint64_t{1} << (p & 63);
+  detect::Alert a;
+  a.ports_at_least = 1500;
+  a.ports_listed = 1;
+  a.ports[0] = 10;  // the lists would give 32 ports and 16 runs
+  a.port_bitmap = bits;
+  store::AlertRecord r = ToAlertRecord(a, "s1", 0, 1);
+  ASSERT_EQ(r.ports.size(), store::kMaxAlertPorts);
+  EXPECT_EQ(r.ports[0], 10);
+  EXPECT_EQ(r.ports[1], 12);
+  EXPECT_EQ(r.ports.back(), 10 + 2 * (store::kMaxAlertPorts - 1));
+  EXPECT_EQ(r.port_count, 1500u);
+  bits.assign(bits.size(), 0);
+  for (uint16_t p : {7, 80, 443}) bits[p >> 6] |= uint64_t{1} << (p & 63);
+  r = ToAlertRecord(a, "s1", 0, 1);
+  EXPECT_EQ(r.ports, (std::vector<uint16_t>{7, 80, 443}));
+}
+
 // A captured segment is named after its flags, as nmap names the scan that
 // sends it; a UDP datagram is a "datagram".
 TEST(Records, PacketEventsAreNamedAfterTheirFlags) {

@@ -1,6 +1,7 @@
 #include "canary/records.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace portscope::canary {
 namespace {
@@ -50,19 +51,28 @@ store::AlertRecord ToAlertRecord(const detect::Alert& a, std::string_view sensor
   r.probes = a.probes;
   r.port_count = a.ports_at_least;
   r.host_count = a.hosts_at_least;
-  // The alert lists its lowest ports one by one (kAlertPorts) and as runs
-  // (kAlertPortRanges). Both are prefixes of the scan's ascending ports, so
-  // their union is one too: the store keeps up to kMaxAlertPorts of it, so
-  // that a scan of 0-1000 is stored as that, not as its first 32 ports.
-  r.ports.assign(a.ports.begin(), a.ports.begin() + a.ports_listed);
-  for (int i = 0; i < a.port_ranges_listed && r.ports.size() < 2 * store::kMaxAlertPorts; ++i) {
-    const detect::Alert::PortRange& run = a.port_ranges[static_cast<size_t>(i)];
-    for (uint32_t p = run.first; p <= run.last && r.ports.size() < 2 * store::kMaxAlertPorts; ++p)
-      r.ports.push_back(static_cast<uint16_t>(p));
+  // The store keeps the scan's lowest kMaxAlertPorts ports. During OnAlert
+  // the engine's bitmap of every port is there to read them from, so that
+  // nmap's default scan (1,000 ports in 636 runs) is stored whole.
+  if (!a.port_bitmap.empty()) {
+    for (size_t w = 0; w < a.port_bitmap.size() && r.ports.size() < store::kMaxAlertPorts; ++w) {
+      for (uint64_t bits = a.port_bitmap[w]; bits != 0 && r.ports.size() < store::kMaxAlertPorts; bits &= bits - 1)
+        r.ports.push_back(static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
+    }
+  } else {
+    // Without it, the lists: the lowest ports one by one (kAlertPorts) and as
+    // runs (kAlertPortRanges), both prefixes of the scan's ascending ports,
+    // so their union is one too.
+    r.ports.assign(a.ports.begin(), a.ports.begin() + a.ports_listed);
+    for (int i = 0; i < a.port_ranges_listed && r.ports.size() < 2 * store::kMaxAlertPorts; ++i) {
+      const detect::Alert::PortRange& run = a.port_ranges[static_cast<size_t>(i)];
+      for (uint32_t p = run.first; p <= run.last && r.ports.size() < 2 * store::kMaxAlertPorts; ++p)
+        r.ports.push_back(static_cast<uint16_t>(p));
+    }
+    std::sort(r.ports.begin(), r.ports.end());
+    r.ports.erase(std::unique(r.ports.begin(), r.ports.end()), r.ports.end());
+    if (r.ports.size() > store::kMaxAlertPorts) r.ports.resize(store::kMaxAlertPorts);
   }
-  std::sort(r.ports.begin(), r.ports.end());
-  r.ports.erase(std::unique(r.ports.begin(), r.ports.end()), r.ports.end());
-  if (r.ports.size() > store::kMaxAlertPorts) r.ports.resize(store::kMaxAlertPorts);
   r.hosts.assign(a.hosts.begin(), a.hosts.begin() + a.hosts_listed);
   r.evidence = detect::DescribeEvidence(a);
   r.tool_hint = detect::DescribeHint(a);

@@ -42,10 +42,12 @@ constexpr size_t kMaxListedScans = 100'000;
 class Collector : public detect::AlertSink {
  public:
   void OnAlert(const Alert& a) override {
+    Alert kept = a;
+    kept.port_bitmap = {};  // a view of the engine's record, valid only during this call
     if (auto it = scans_.find(a.scan_id); it != scans_.end()) {
-      it->second = a;
+      it->second = kept;
     } else if (scans_.size() < kMaxListedScans) {
-      scans_.emplace(a.scan_id, a);
+      scans_.emplace(a.scan_id, kept);
     } else {
       ++not_listed_;
     }

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -142,7 +143,18 @@ struct Alert {
   uint32_t hint_matches = 0;        // SYN probes matching the hint's profile
   uint32_t hint_checked = 0;        // SYN probes examined
 
+  /// Every port of the scan, not only the lowest listed above: bit p % 64 of
+  /// word p / 64 (65,536 bits), set for each distinct port probed. A view of
+  /// the engine's scan record, valid only during AlertSink::OnAlert (a sink
+  /// that keeps the alert must copy what it needs, or clear this); empty in
+  /// an Alert not made by the engine.
+  std::span<const uint64_t> port_bitmap;
+
   bool fired(Algorithm a) const { return (algorithms & static_cast<uint8_t>(a)) != 0; }
+  /// Bit `port` of port_bitmap (false when it is empty).
+  bool has_port(uint16_t port) const {
+    return !port_bitmap.empty() && ((port_bitmap[port >> 6] >> (port & 63)) & 1) != 0;
+  }
 };
 
 /// Receives alerts. Called synchronously from Engine::Process/Flush/Finish.

@@ -43,6 +43,30 @@ void ExpectOneScan(const CollectingSink& sink, ScanKind kind, uint32_t ports) {
   EXPECT_EQ(a.scan_id, sink.started()[0].scan_id);
 }
 
+// An alert lists the lowest ports (kAlertPorts, kAlertPortRanges runs), and
+// during OnAlert its bitmap holds every one: here 1,000 ports in 1,000 runs,
+// as nmap's default scan (636 runs) would overflow the lists.
+TEST(EngineKinds, TheAlertsBitmapHoldsEveryPortOfTheScan) {
+  Engine engine(Config{}, 1);
+  CollectingSink sink;
+  uint64_t t = kT0;
+  std::vector<uint16_t> sent;
+  for (uint32_t i = 0; i < 1000; ++i, t += 2 * kMs) {
+    const uint16_t port = static_cast<uint16_t>(1000 + 3 * i);
+    sent.push_back(port);
+    engine.Process(NmapSyn(t, kScanner, 40000, kTarget, port), sink);
+  }
+  engine.Finish(sink);
+  ASSERT_EQ(sink.ended().size(), 1u) << sink.Summaries();
+  const size_t last = sink.alerts.size() - 1;
+  const Alert& a = sink.alerts[last];
+  EXPECT_EQ(a.ports_at_least, 1000u);
+  EXPECT_EQ(a.ports_listed, kAlertPorts);
+  EXPECT_TRUE(a.port_ranges_more);
+  EXPECT_EQ(sink.bitmap_ports[last], sent);
+  EXPECT_TRUE(a.port_bitmap.empty());  // the kept copy's view is cleared
+}
+
 TEST(EngineKinds, SynScanHalfOpen) {
   // nmap -sS: SYN; open ports answer SYN-ACK and the scanner's kernel resets;
   // closed ports answer RST.

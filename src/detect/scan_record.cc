@@ -206,6 +206,7 @@ void FillAlert(const ScanRecord& r, const WindowRule& shape_rule, Alert& a) {
     }
   }
   ListPortRanges(r, a);
+  a.port_bitmap = r.port_bits;
   a.algorithm = r.first_algorithm;
   a.algorithms = r.algorithms;
   a.fast = r.fast;

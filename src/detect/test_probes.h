@@ -4,6 +4,7 @@
 #ifndef PORTSCOPE_DETECT_TEST_PROBES_H_
 #define PORTSCOPE_DETECT_TEST_PROBES_H_
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -131,7 +132,18 @@ inline packet::Probe PortUnreachable(uint64_t t, const IpAddress& from, const Ip
 /// Collects alerts; Summaries() gives one line per alert for failure output.
 class CollectingSink : public AlertSink {
  public:
-  void OnAlert(const Alert& a) override { alerts.push_back(a); }
+  // The bitmap is a view valid only during the call: its ports are copied
+  // into bitmap_ports (same index as alerts) and the kept alert's view cleared.
+  void OnAlert(const Alert& a) override {
+    std::vector<uint16_t> ports;
+    for (size_t w = 0; w < a.port_bitmap.size(); ++w) {
+      for (uint64_t bits = a.port_bitmap[w]; bits != 0; bits &= bits - 1)
+        ports.push_back(static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
+    }
+    bitmap_ports.push_back(std::move(ports));
+    alerts.push_back(a);
+    alerts.back().port_bitmap = {};
+  }
   std::vector<Alert> Phase(AlertPhase phase) const {
     std::vector<Alert> out;
     for (const Alert& a : alerts) {
@@ -147,6 +159,7 @@ class CollectingSink : public AlertSink {
     return s;
   }
   std::vector<Alert> alerts;
+  std::vector<std::vector<uint16_t>> bitmap_ports;
 };
 
 }  // namespace portscope::detect::testing
