@@ -176,6 +176,39 @@ TEST(Analyze, ScansPastTheListCapAreCountedNotKept) {
   EXPECT_EQ(rows, 100'000u);
 }
 
+// An alert's own list holds 16 runs of ports; analyze lists every run (up to
+// 1,024 a scan) from the engine's bitmap: a scan of 1,000 ports with gaps
+// between them (as nmap's default scan, 636 runs) is listed whole.
+TEST(Analyze, EveryRunOfPortsIsListedUpTo1024) {
+  auto scan = [](uint32_t ports) {
+    std::vector<packet::testing::PcapRecord> records;
+    for (uint32_t i = 0; i < ports; ++i)
+      records.push_back({1700000000, 2000 * i, packet::testing::EthernetIpv4Syn(static_cast<uint16_t>(1000 + 3 * i), 0x0a000001), -1, -1});
+    const packet::testing::Bytes file = packet::testing::PcapFile(1, records);
+    std::string dir = testing::MakeTempDir("analyze-runs");
+    std::ofstream(dir + "/runs.pcap", std::ios::binary)
+        .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+    auto r = RunPortscope({"analyze", "--json", dir + "/runs.pcap"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  };
+  json j = scan(1000);
+  ASSERT_EQ(j["alerts"].size(), 1u) << j.dump();
+  const json& a = j["alerts"][0];
+  EXPECT_EQ(a["port_count"].get<int>(), 1000);
+  ASSERT_EQ(a["port_ranges"].size(), 1000u);
+  EXPECT_EQ(a["port_ranges"][0], "1000");
+  EXPECT_EQ(a["port_ranges"][999], "3997");
+  EXPECT_TRUE(a["port_ranges_complete"].get<bool>());
+  EXPECT_EQ(a["ports"].size(), 32u);  // the lowest ports, one by one, stay capped
+
+  j = scan(1100);
+  ASSERT_EQ(j["alerts"].size(), 1u);
+  EXPECT_EQ(j["alerts"][0]["port_count"].get<int>(), 1100);
+  EXPECT_EQ(j["alerts"][0]["port_ranges"].size(), 1024u);
+  EXPECT_FALSE(j["alerts"][0]["port_ranges_complete"].get<bool>());
+}
+
 TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndExitsAsBadInput) {
   std::string bytes = testing::ReadFileOrDie(kCaptures + "nmap-sS.pcap");
   std::string dir = testing::MakeTempDir("analyze-cut");

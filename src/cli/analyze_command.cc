@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli11.h"
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -38,6 +39,37 @@ std::string Iso(uint64_t us) {
 // kept (~70 MB at the cap).
 constexpr size_t kMaxListedScans = 100'000;
 
+// A scan's ports as runs listed past the alert's own kAlertPortRanges (nmap's
+// default scan makes 636): up to kMaxRuns per scan, and kRunsBudget in all
+// (4 bytes each), so that memory stays bounded however many scans a capture
+// holds; past the budget a scan keeps the alert's lowest runs.
+constexpr size_t kMaxRuns = 1024;
+constexpr size_t kRunsBudget = size_t{1} << 20;
+
+struct RunList {
+  std::vector<Alert::PortRange> runs;
+  bool complete = true;
+};
+
+// Runs of the ports set in an alert's bitmap, lowest first, at most `max`.
+RunList RunsOfBitmap(std::span<const uint64_t> bits, size_t max) {
+  RunList out;
+  for (size_t w = 0; w < bits.size(); ++w) {
+    for (uint64_t b = bits[w]; b != 0; b &= b - 1) {
+      const auto port = static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(b)));
+      if (!out.runs.empty() && out.runs.back().last + 1 == port) {
+        out.runs.back().last = port;
+      } else if (out.runs.size() == max) {
+        out.complete = false;
+        return out;
+      } else {
+        out.runs.push_back({port, port});
+      }
+    }
+  }
+  return out;
+}
+
 // The latest alert of each scan, by scan id.
 class Collector : public detect::AlertSink {
  public:
@@ -50,13 +82,36 @@ class Collector : public detect::AlertSink {
       scans_.emplace(a.scan_id, kept);
     } else {
       ++not_listed_;
+      return;
     }
+    KeepRuns(a);
   }
   const std::map<uint64_t, Alert>& scans() const { return scans_; }
   uint64_t not_listed() const { return not_listed_; }
+  /// The scan's runs past the alert's own list, or null (the alert's list is
+  /// complete, or the budget was spent).
+  const RunList* runs(uint64_t scan_id) const {
+    auto it = runs_.find(scan_id);
+    return it == runs_.end() ? nullptr : &it->second;
+  }
 
  private:
+  void KeepRuns(const Alert& a) {
+    if (!a.port_ranges_more || a.port_bitmap.empty()) return;
+    auto it = runs_.find(a.scan_id);
+    if (it != runs_.end()) {
+      runs_kept_ -= it->second.runs.size();
+      runs_.erase(it);
+    }
+    RunList r = RunsOfBitmap(a.port_bitmap, kMaxRuns);
+    if (runs_kept_ + r.runs.size() > kRunsBudget) return;
+    runs_kept_ += r.runs.size();
+    runs_.emplace(a.scan_id, std::move(r));
+  }
+
   std::map<uint64_t, Alert> scans_;
+  std::map<uint64_t, RunList> runs_;
+  size_t runs_kept_ = 0;
   uint64_t not_listed_ = 0;
 };
 
@@ -92,19 +147,28 @@ std::string RangeText(const Alert::PortRange& r) {
   return r.first == r.last ? std::to_string(r.first) : std::to_string(r.first) + "-" + std::to_string(r.last);
 }
 
+// The alert's runs, or the collector's longer list when it has one.
+RunList RunsOf(const Alert& a, const RunList* more) {
+  if (more != nullptr) return *more;
+  RunList r;
+  r.runs.assign(a.port_ranges.begin(), a.port_ranges.begin() + a.port_ranges_listed);
+  r.complete = !a.port_ranges_more;
+  return r;
+}
+
 // The lowest runs of ports, as many as fit a line: "0-1000", "21-23,80,...".
-std::string PortsText(const Alert& a) {
+std::string PortsText(const RunList& r) {
   constexpr size_t kWidth = 60;
   std::string s;
-  for (int i = 0; i < a.port_ranges_listed; ++i) {
-    std::string next = (i ? "," : "") + RangeText(a.port_ranges[static_cast<size_t>(i)]);
+  for (size_t i = 0; i < r.runs.size(); ++i) {
+    std::string next = (i ? "," : "") + RangeText(r.runs[i]);
     if (s.size() + next.size() > kWidth) return s + ",...";
     s += next;
   }
-  return a.port_ranges_more ? s + ",..." : s;
+  return r.complete ? s : s + ",...";
 }
 
-nlohmann::ordered_json AlertJson(const Alert& a) {
+nlohmann::ordered_json AlertJson(const Alert& a, const RunList& runs) {
   nlohmann::ordered_json j;
   j["scan_id"] = a.scan_id;
   j["source"] = a.source.ToString();
@@ -113,8 +177,8 @@ nlohmann::ordered_json AlertJson(const Alert& a) {
   j["ports"] = nlohmann::ordered_json::array();
   for (int i = 0; i < a.ports_listed; ++i) j["ports"].push_back(a.ports[static_cast<size_t>(i)]);
   j["port_ranges"] = nlohmann::ordered_json::array();
-  for (int i = 0; i < a.port_ranges_listed; ++i) j["port_ranges"].push_back(RangeText(a.port_ranges[static_cast<size_t>(i)]));
-  j["port_ranges_complete"] = !a.port_ranges_more;
+  for (const Alert::PortRange& r : runs.runs) j["port_ranges"].push_back(RangeText(r));
+  j["port_ranges_complete"] = runs.complete;
   j["port_count"] = a.ports_at_least;
   j["ports_exact"] = a.ports_exact;
   j["hosts"] = nlohmann::ordered_json::array();
@@ -261,7 +325,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
     s["alerts_dropped"] = c.alerts_dropped;
     s["alerts_not_listed"] = alerts.not_listed();
     j["alerts"] = nlohmann::ordered_json::array();
-    for (const auto& [id, a] : alerts.scans()) j["alerts"].push_back(AlertJson(a));
+    for (const auto& [id, a] : alerts.scans()) j["alerts"].push_back(AlertJson(a, RunsOf(a, alerts.runs(id))));
     Print(j.dump(2) + "\n");
     for (const auto& n : notes) std::fprintf(stderr, "portscope: incomplete: %s\n", EscapeForTerminal(n).c_str());
     return status;
@@ -302,7 +366,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
                        detect::ScanKindName(a.kind), detect::ScanShapeName(a.shape), a.ports_at_least,
                        a.ports_exact ? " " : "+", a.hosts_at_least, a.hosts_exact ? " " : "+", a.probes,
                        Iso(a.first_seen_us).substr(0, 19), alg);
-    out += st.dim("    ports " + PortsText(a)) + "\n";
+    out += st.dim("    ports " + PortsText(RunsOf(a, alerts.runs(id)))) + "\n";
     const std::string evidence = detect::DescribeEvidence(a);
     for (const auto& line : Split(evidence, '\n'))
       if (!line.empty()) out += st.dim("    " + std::string(line)) + "\n";
