@@ -176,6 +176,35 @@ TEST(Analyze, ScansPastTheListCapAreCountedNotKept) {
   EXPECT_EQ(rows, 100'000u);
 }
 
+// The alert rate limit (scanlogd's, for live logs) holds back scans past a
+// burst of 100; analyze says how many and why, and --no-rate-limit lists all.
+TEST(Analyze, ScansHeldBackByTheRateLimitAreSaidAndNoRateLimitListsThem) {
+  std::vector<packet::testing::PcapRecord> records;
+  for (uint32_t i = 0; i < 300; ++i)  // 300 sources touch a watched port within 0.3 s
+    records.push_back({1700000000, 1000 * i, packet::testing::EthernetIpv4Syn(2244, 0x0a000000 + i), -1, -1});
+  const packet::testing::Bytes file = packet::testing::PcapFile(1, records);
+  std::string dir = testing::MakeTempDir("analyze-rate");
+  std::ofstream(dir + "/burst.pcap", std::ios::binary)
+      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  auto limited = RunPortscope({"analyze", "--json", "--watch", "2244", dir + "/burst.pcap"});
+  ASSERT_EQ(limited.exit_code, 0) << limited.err;
+  json j = json::parse(limited.out);
+  const size_t listed = j["alerts"].size();
+  EXPECT_GE(listed, 100u);
+  EXPECT_LT(listed, 110u);
+  EXPECT_EQ(j["summary"]["alerts_dropped"].get<size_t>(), 300 - listed);
+  auto table = RunPortscope({"analyze", "--watch", "2244", dir + "/burst.pcap"});
+  EXPECT_NE(table.out.find(std::to_string(300 - listed) + " scans not reported: the alert rate limit held them back"),
+            std::string::npos) << table.out.substr(0, 600);
+  EXPECT_EQ(table.out.find("state was full"), std::string::npos) << table.out.substr(0, 600);
+
+  auto all = RunPortscope({"analyze", "--json", "--no-rate-limit", "--watch", "2244", dir + "/burst.pcap"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  j = json::parse(all.out);
+  EXPECT_EQ(j["alerts"].size(), 300u);
+  EXPECT_EQ(j["summary"]["alerts_dropped"].get<int>(), 0);
+}
+
 // An alert's own list holds 16 runs of ports; analyze lists every run (up to
 // 1,024 a scan) from the engine's bitmap: a scan of 1,000 ports with gaps
 // between them (as nmap's default scan, 636 runs) is listed whole.

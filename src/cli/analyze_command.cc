@@ -219,6 +219,10 @@ void AddAnalyzeCommand(CLI::App* app, AnalyzeOptions* o) {
       ->check(CLI::Range(1, 16));
   a->add_option("--watch", o->watch, "watched (canary) ports: one probe is an alert, e.g. 2202,2244/tcp");
   a->add_flag("--no-trw", o->no_trw, "turn off Threshold Random Walk");
+  a->add_flag("--no-rate-limit", o->no_rate_limit,
+              fmt::format("report every scan: no alert rate limit (a burst of {}, then {} a minute of capture "
+                          "time); memory then grows with the scans listed, up to {}",
+                          detect::kDefaultAlertBurst, detect::kDefaultAlertsPerMinute, WithCommas(kMaxListedScans)));
   a->add_flag("!--no-progress", o->progress, "no progress bar on stderr");
   o->common.Add(a);
   a->footer(
@@ -245,6 +249,10 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   if (o.fast_ports > 0) config.fast.min_ports = static_cast<uint32_t>(o.fast_ports);
   if (o.slow_ports > 0) config.slow.min_ports = static_cast<uint32_t>(o.slow_ports);
   if (o.no_trw) config.trw.enabled = false;
+  if (o.no_rate_limit) {  // the largest limits Config allows: more than any capture's scans
+    config.alert_burst = 1u << 20;
+    config.alerts_per_minute = 1u << 24;
+  }
   if (!o.watch.empty()) {
     auto watch = ParseWatchPorts(o.watch);
     if (!watch.ok()) return Fail(kExitUsage, "--watch: " + watch.status().message());
@@ -344,9 +352,15 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
                              packet::RejectName(static_cast<packet::Reject>(r)));
   if (!rejects.empty()) out += "rejected frames: " + rejects + "\n";
   for (const auto& n : notes) out += st.yellow("incomplete: " + EscapeForTerminal(n)) + "\n";
-  if (c.sources_evicted || c.flows_evicted || c.alerts_dropped)
-    out += st.yellow(fmt::format("state was full: {} sources and {} flows evicted, {} alerts dropped",
-                                 c.sources_evicted, c.flows_evicted, c.alerts_dropped)) + "\n";
+  if (c.sources_evicted || c.flows_evicted)
+    out += st.yellow(fmt::format("state was full: {} sources and {} flows evicted", WithCommas(c.sources_evicted),
+                                 WithCommas(c.flows_evicted))) + "\n";
+  if (c.alerts_dropped)
+    out += st.yellow(fmt::format("{} not reported: the alert rate limit held {} back (a burst of {}, then {} a "
+                                 "minute of capture time); --no-rate-limit reports every scan",
+                                 CountOf(c.alerts_dropped, "scan", "scans"),
+                                 c.alerts_dropped == 1 ? "it" : "them", WithCommas(config.alert_burst),
+                                 WithCommas(config.alerts_per_minute))) + "\n";
   if (alerts.not_listed())
     out += st.yellow(fmt::format("the first {} scans are listed; {} alerts of later scans were counted, not kept",
                                  WithCommas(kMaxListedScans), WithCommas(alerts.not_listed()))) + "\n";

@@ -19,6 +19,7 @@ struct AnalyzeOptions {
   int fast_ports = -1, slow_ports = -1;  // -1 keeps the default
   std::string watch;                     // watched ports, e.g. "2202,2244/tcp"
   bool no_trw = false;
+  bool no_rate_limit = false;
   bool progress = true;
 };
 
