@@ -38,6 +38,13 @@ TEST(Cli, APortTheCopyDoesNotListIsNotAssignedAndMayBeReserved) {
   auto r = RunPortscope({"0/tcp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Has(r.out, "unassigned (not listed: no assignment; IANA may list it as Reserved)  [iana]")) << r.out;
+  // No command can show who holds port 0 ('sport = :0' matches every socket
+  // not yet bound): the card says why instead of listing them.
+  EXPECT_TRUE(Has(r.out, "who holds it nothing can: port 0 is reserved")) << r.out;
+  EXPECT_FALSE(Has(r.out, "sport = :0")) << r.out;
+  auto j = RunPortscope({"0/tcp", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_TRUE(Has(j.out, "\"commands\": {}")) << j.out;
 }
 
 // The front binary answers `portscope PORT` itself and hands every command

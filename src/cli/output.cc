@@ -162,6 +162,7 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
   if (!here.empty()) w.Line("here", here);
   std::string last_os;
   bool first = true;
+  if (f.ref.port == 0) w.Line("who holds it", st.dim(registry::kPortZeroHolders));
   for (const auto& c : registry::HolderCommands(f.ref)) {
     std::string os = c.os == last_os ? std::string() : c.os;
     last_os = c.os;

@@ -148,6 +148,7 @@ std::string JoinProtos(const std::vector<Proto>& protos, bool upper) {
 }
 
 std::vector<HolderCommand> HolderCommands(PortRef ref) {
+  if (ref.port == 0) return {};
   const std::string p = std::to_string(ref.port);
   switch (ref.proto) {
     case Proto::kTcp:
@@ -275,9 +276,15 @@ Article BuildArticle(const Registry& reg, uint16_t port) {
   a.sections.push_back(std::move(uses));
 
   Section todo{"What to do if you see it", {}};
-  todo.paragraphs.push_back(
-      {"To see which process holds port " + p + " on a machine, run one of these:", {}});
+  if (port == 0) {
+    // ip(7): "if the port is zero ... the socket is bound to an ephemeral port".
+    todo.paragraphs.push_back({std::string("Which process holds port 0? ") + kPortZeroHolders + ".", {}});
+  } else {
+    todo.paragraphs.push_back(
+        {"To see which process holds port " + p + " on a machine, run one of these:", {}});
+  }
   for (const auto& f : facts) {
+    if (port == 0) break;
     Paragraph cmds{Upper(ProtoName(f.ref.proto)) + ":", {}};
     for (const auto& c : HolderCommands(f.ref)) {
       std::string os = c.os + ":";

@@ -18,8 +18,13 @@ struct HolderCommand {
   std::string command;
   std::string note;  // e.g. "needs root to see other users' processes"
 };
-/// Commands for `ref`, most useful first; none for an OS without a tool for it.
+/// Commands for `ref`, most useful first; none for an OS without a tool for
+/// it, and none for port 0 (kPortZeroHolders says why).
 std::vector<HolderCommand> HolderCommands(PortRef ref);
+/// What to say of port 0 instead of commands: `sport = :0`, `-iTCP:0` and
+/// `findstr :0` match sockets that hold no port yet, or every line.
+inline constexpr const char* kPortZeroHolders =
+    "nothing can: port 0 is reserved, and a program that binds it is given a free port instead";
 
 struct Paragraph {
   std::string text;

@@ -164,6 +164,26 @@ TEST(Article, StatesTheAssignmentWithItsSourceAndNeverCallsItUnassigned) {
   EXPECT_NE(all.find(std::string(reg.layer(SourceKind::kIana)->name)), std::string::npos);
 }
 
+// Port 0: no command can show its holder (`sport = :0` matches every socket
+// not yet bound, `findstr :0` every line), so none is given, and the page
+// and card say why.
+TEST(Article, PortZeroHasNoHolderCommandsAndSaysWhy) {
+  EXPECT_TRUE(HolderCommands({0, Proto::kTcp}).empty());
+  EXPECT_TRUE(HolderCommands({0, Proto::kUdp}).empty());
+  EXPECT_FALSE(HolderCommands({1, Proto::kTcp}).empty());
+  Registry reg;
+  Article a = BuildArticle(reg, 0);
+  std::string all;
+  for (const auto& s : a.sections)
+    for (const auto& p : s.paragraphs) {
+      all += p.text + "\n";
+      for (const auto& c : p.code) all += c + "\n";
+    }
+  EXPECT_NE(all.find(kPortZeroHolders), std::string::npos) << all;
+  EXPECT_EQ(all.find("sport = :0"), std::string::npos) << all;
+  EXPECT_EQ(all.find("findstr"), std::string::npos) << all;
+}
+
 TEST(Article, AnUnassignedPortSaysSoWithTheRegistryDate) {
   auto parsed = ParseIanaCsv(kCsv, SourceInfo{"", "", "test.csv", true});
   ASSERT_TRUE(parsed.ok());
