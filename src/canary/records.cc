@@ -1,7 +1,6 @@
 #include "canary/records.h"
 
 #include <algorithm>
-#include <bit>
 
 namespace portscope::canary {
 namespace {
@@ -55,10 +54,7 @@ store::AlertRecord ToAlertRecord(const detect::Alert& a, std::string_view sensor
   // the engine's bitmap of every port is there to read them from, so that
   // nmap's default scan (1,000 ports in 636 runs) is stored whole.
   if (!a.port_bitmap.empty()) {
-    for (size_t w = 0; w < a.port_bitmap.size() && r.ports.size() < store::kMaxAlertPorts; ++w) {
-      for (uint64_t bits = a.port_bitmap[w]; bits != 0 && r.ports.size() < store::kMaxAlertPorts; bits &= bits - 1)
-        r.ports.push_back(static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
-    }
+    r.ports = detect::BitmapPorts(a.port_bitmap, store::kMaxAlertPorts);
   } else {
     // Without it, the lists: the lowest ports one by one (kAlertPorts) and as
     // runs (kAlertPortRanges), both prefixes of the scan's ascending ports,

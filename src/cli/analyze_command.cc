@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "cli/cli11.h"
-#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -54,18 +53,12 @@ struct RunList {
 // Runs of the ports set in an alert's bitmap, lowest first, at most `max`.
 RunList RunsOfBitmap(std::span<const uint64_t> bits, size_t max) {
   RunList out;
-  for (size_t w = 0; w < bits.size(); ++w) {
-    for (uint64_t b = bits[w]; b != 0; b &= b - 1) {
-      const auto port = static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(b)));
-      if (!out.runs.empty() && out.runs.back().last + 1 == port) {
-        out.runs.back().last = port;
-      } else if (out.runs.size() == max) {
-        out.complete = false;
-        return out;
-      } else {
-        out.runs.push_back({port, port});
-      }
+  for (const auto& [first, last] : SplitPortRuns(detect::BitmapPorts(bits, 65536))) {
+    if (out.runs.size() == max) {
+      out.complete = false;
+      break;
     }
+    out.runs.push_back({first, last});
   }
   return out;
 }
@@ -74,16 +67,16 @@ RunList RunsOfBitmap(std::span<const uint64_t> bits, size_t max) {
 class Collector : public detect::AlertSink {
  public:
   void OnAlert(const Alert& a) override {
-    Alert kept = a;
-    kept.port_bitmap = {};  // a view of the engine's record, valid only during this call
-    if (auto it = scans_.find(a.scan_id); it != scans_.end()) {
-      it->second = kept;
-    } else if (scans_.size() < kMaxListedScans) {
-      scans_.emplace(a.scan_id, kept);
-    } else {
-      ++not_listed_;
-      return;
+    auto it = scans_.find(a.scan_id);
+    if (it == scans_.end()) {
+      if (scans_.size() == kMaxListedScans) {
+        ++not_listed_;
+        return;
+      }
+      it = scans_.emplace(a.scan_id, Alert{}).first;
     }
+    it->second = a;
+    it->second.port_bitmap = {};  // a view of the engine's record, valid only during this call
     KeepRuns(a);
   }
   const std::map<uint64_t, Alert>& scans() const { return scans_; }
@@ -96,13 +89,10 @@ class Collector : public detect::AlertSink {
   }
 
  private:
+  // From the scan's last alert only ("ended": every listed scan gets one, at
+  // the latest from Engine::Finish), once.
   void KeepRuns(const Alert& a) {
-    if (!a.port_ranges_more || a.port_bitmap.empty()) return;
-    auto it = runs_.find(a.scan_id);
-    if (it != runs_.end()) {
-      runs_kept_ -= it->second.runs.size();
-      runs_.erase(it);
-    }
+    if (a.phase != detect::AlertPhase::kEnded || !a.port_ranges_more || a.port_bitmap.empty()) return;
     RunList r = RunsOfBitmap(a.port_bitmap, kMaxRuns);
     if (runs_kept_ + r.runs.size() > kRunsBudget) return;
     runs_kept_ += r.runs.size();

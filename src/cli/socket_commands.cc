@@ -12,6 +12,7 @@
 #include "base/text.h"
 #include "cli/port_spec.h"
 #include "cli/socket_output.h"
+#include "registry/page.h"
 #include "sockets/annotate.h"
 #include "sockets/socket_table.h"
 
@@ -105,8 +106,7 @@ int RunWho(const WhoOptions& o, const registry::Registry& reg) {
   } else if (rows.empty()) {
     std::string protos = q.proto ? std::string(registry::ProtoName(*q.proto)) : "tcp or udp";
     Print(fmt::format("nothing on this machine holds port {} ({}) now\n", q.lo, protos));
-    // Binding port 0 asks the kernel for any free port: nothing ever holds it.
-    if (q.lo == 0) Note("port 0 is reserved: a program that binds it is given a free port instead");
+    if (q.lo == 0) Note(std::string("who holds port 0? ") + registry::kPortZeroHolders);
   } else {
     Print(RenderHolders(*snap, rows, reg, o.common.MakeStyle()));
   }

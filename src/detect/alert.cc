@@ -1,5 +1,6 @@
 #include "detect/alert.h"
 
+#include <bit>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -182,6 +183,15 @@ std::string Summarize(const Alert& a) {
   if (!hint.empty()) s += "; " + hint;
   s += "; " + DescribeEvidence(a);
   return s;
+}
+
+std::vector<uint16_t> BitmapPorts(std::span<const uint64_t> bitmap, size_t max) {
+  std::vector<uint16_t> ports;
+  for (size_t w = 0; w < bitmap.size() && ports.size() < max; ++w) {
+    for (uint64_t bits = bitmap[w]; bits != 0 && ports.size() < max; bits &= bits - 1)
+      ports.push_back(static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
+  }
+  return ports;
 }
 
 }  // namespace portscope::detect

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/ip_address.h"
 #include "detect/limits.h"
@@ -151,10 +152,6 @@ struct Alert {
   std::span<const uint64_t> port_bitmap;
 
   bool fired(Algorithm a) const { return (algorithms & static_cast<uint8_t>(a)) != 0; }
-  /// Bit `port` of port_bitmap (false when it is empty).
-  bool has_port(uint16_t port) const {
-    return !port_bitmap.empty() && ((port_bitmap[port >> 6] >> (port & 63)) & 1) != 0;
-  }
 };
 
 /// Receives alerts. Called synchronously from Engine::Process/Flush/Finish.
@@ -179,6 +176,9 @@ std::string DescribeEvidence(const Alert& alert);
 std::string DescribeHint(const Alert& alert);
 /// A one-line summary for logs and tests.
 std::string Summarize(const Alert& alert);
+/// The ports set in an Alert::port_bitmap, lowest first, at most `max`.
+/// Allocates; for sinks, not the packet path.
+std::vector<uint16_t> BitmapPorts(std::span<const uint64_t> bitmap, size_t max);
 
 }  // namespace portscope::detect
 

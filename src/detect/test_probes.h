@@ -4,7 +4,6 @@
 #ifndef PORTSCOPE_DETECT_TEST_PROBES_H_
 #define PORTSCOPE_DETECT_TEST_PROBES_H_
 
-#include <bit>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -135,12 +134,7 @@ class CollectingSink : public AlertSink {
   // The bitmap is a view valid only during the call: its ports are copied
   // into bitmap_ports (same index as alerts) and the kept alert's view cleared.
   void OnAlert(const Alert& a) override {
-    std::vector<uint16_t> ports;
-    for (size_t w = 0; w < a.port_bitmap.size(); ++w) {
-      for (uint64_t bits = a.port_bitmap[w]; bits != 0; bits &= bits - 1)
-        ports.push_back(static_cast<uint16_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
-    }
-    bitmap_ports.push_back(std::move(ports));
+    bitmap_ports.push_back(BitmapPorts(a.port_bitmap, 65536));
     alerts.push_back(a);
     alerts.back().port_bitmap = {};
   }
