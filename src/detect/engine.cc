@@ -149,6 +149,10 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
         sources_.PrefetchSlot(f.source_hint, 2);
         // A reset refuses or ends the attempt: evidence for the initiator.
         if (probes[i + kNear].tcp_flags & packet::tcp_flags::kRst) sources_.PrefetchSlot(f.source_hint, 1, 4);
+        // Its first answer or refusal scores a first contact: the TRW walk's line.
+        if ((f.flags & kFlowFirstContact) && !(f.flags & kFlowTrwScored) && TrwActive()) {
+          sources_.PrefetchSlot(f.source_hint, 1, 3);
+        }
       }
     }
     PrefetchVictims();
@@ -182,6 +186,8 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
     flows_.PrefetchBucket(f.links.hash_lo);
     sources_.PrefetchSlot(f.source_hint, 2);
     sources_.PrefetchSlot(f.source_hint, 1, 4);
+    // A first contact timing out is a TRW failure: the walk's line.
+    if ((f.flags & kFlowFirstContact) && TrwActive()) sources_.PrefetchSlot(f.source_hint, 1, 3);
     // When the source was evicted since (a full source table), judging
     // re-creates it: its index bucket.
     if (sources_.full()) sources_.PrefetchBucket(hash_.Address(f.init));
@@ -214,6 +220,20 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
   for (int n = 0; n < kMaxSteps && ahead(far) < static_cast<int32_t>(kLead); ++n, ++far) {
     const uint32_t slot = sources_.RingSlotAt(0, far);
     if (slot != kNoSlot) sources_.PrefetchSlot(slot, 1);
+  }
+}
+
+void Engine::ExpireFlows(AlertSink& sink) {
+  for (uint32_t f = flows_.Front(kAwaiting); f != kNoSlot; f = flows_.Front(kAwaiting)) {
+    if (FlowAgeUs(flows_[f]) < config_.answer_timeout_us) break;
+    // Flows stamped in the same millisecond fall due together, a burst of
+    // up to a few hundred: the cursors move on with the front, as in Finish.
+    PrefetchVictims();
+    Resolve(f, Outcome::kUnanswered, sink);
+  }
+  for (uint32_t f = flows_.Front(kOpen); f != kNoSlot; f = flows_.Front(kOpen)) {
+    if (FlowAgeUs(flows_[f]) < config_.flow_idle_timeout_us) break;
+    Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
   }
 }
 

@@ -229,17 +229,6 @@ void Engine::Resolve(uint32_t flow, Outcome outcome, AlertSink& sink) {
   flows_.Remove(flow);
 }
 
-void Engine::ExpireFlows(AlertSink& sink) {
-  for (uint32_t f = flows_.Front(kAwaiting); f != kNoSlot; f = flows_.Front(kAwaiting)) {
-    if (FlowAgeUs(flows_[f]) < config_.answer_timeout_us) break;
-    Resolve(f, Outcome::kUnanswered, sink);
-  }
-  for (uint32_t f = flows_.Front(kOpen); f != kNoSlot; f = flows_.Front(kOpen)) {
-    if (FlowAgeUs(flows_[f]) < config_.flow_idle_timeout_us) break;
-    Resolve(f, flows_[f].stage == FlowStage::kSynAcked ? Outcome::kHalfOpen : Outcome::kBenign, sink);
-  }
-}
-
 void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
   const uint8_t flags = p.tcp_flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg);
   const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kTcp);
