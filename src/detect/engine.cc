@@ -197,6 +197,16 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
     if (slot != kNoSlot) flows_.PrefetchSlot(slot, 1);
   }
   if (sources_.full()) PrefetchSourceVictims();
+  // A full table evicts the older of the two fronts; the open list's front
+  // (a linked list, nothing ahead of it known) is read on every probe by
+  // Advance, so only its bucket and its successor can be requested.
+  if (flows_.full()) {
+    const uint32_t open = flows_.Front(kOpen);
+    if (open != kNoSlot) {
+      flows_.PrefetchBucket(flows_[open].links.hash_lo);
+      flows_.PrefetchSlot(flows_.Next(open), 1);
+    }
+  }
 }
 
 // Likewise for the sources: with the table full a new source evicts the front
