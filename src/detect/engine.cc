@@ -5,17 +5,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace portscope::detect {
 
 namespace {
 
+// Two 8-byte loads, no byte-by-byte assembly: this runs twice per probe.
 bool Ignorable(const IpAddress& a) {
-  if (IsV4(a)) {
-    const uint32_t v = V4Bits(a);
-    return v == 0 || (v >> 28) == 0xe || v == 0xffffffffu;  // unspecified, multicast, limited broadcast
+  uint64_t hi;
+  uint64_t lo;
+  std::memcpy(&hi, a.bytes().data(), 8);
+  std::memcpy(&lo, a.bytes().data() + 8, 8);
+  if (hi == 0 && static_cast<uint32_t>(lo) == 0xffff0000u) {  // ::ffff:0:0/96 (little-endian loads)
+    const uint32_t v = static_cast<uint32_t>(lo >> 32);        // the IPv4 address, first byte lowest
+    return v == 0 || (v & 0xf0) == 0xe0 || v == 0xffffffffu;   // unspecified, multicast, limited broadcast
   }
-  return a.bytes()[0] == 0xff || a.is_unspecified();  // IPv6 multicast, ::
+  return (hi & 0xff) == 0xff || (hi | lo) == 0;  // IPv6 multicast, ::
 }
 
 }  // namespace
@@ -27,10 +33,9 @@ Engine::Engine(const Config& config, uint64_t seed)
       flows_(config_.max_flows),
       scans_(config_.max_scans),
       scan_records_(MakeTableArray<ScanRecord>(config_.max_scans)),
-      watched_tcp_(65536 / 64),
-      watched_udp_(65536 / 64) {
-  for (uint16_t p : config_.watched_tcp_ports) watched_tcp_[p >> 6] |= uint64_t{1} << (p & 63);
-  for (uint16_t p : config_.watched_udp_ports) watched_udp_[p >> 6] |= uint64_t{1} << (p & 63);
+      watched_(2 * 65536 / 64) {
+  for (uint16_t p : config_.watched_tcp_ports) watched_[p >> 6] |= uint64_t{1} << (p & 63);
+  for (uint16_t p : config_.watched_udp_ports) watched_[1024 + (p >> 6)] |= uint64_t{1} << (p & 63);
   const TrwParams& t = config_.trw;
   trw_log_success_ = std::log(t.theta1 / t.theta0);
   trw_log_failure_ = std::log((1 - t.theta1) / (1 - t.theta0));
@@ -55,7 +60,7 @@ Counters Engine::counters() const {
 
 size_t Engine::memory_bytes() const {
   return sizeof(*this) + sources_.memory_bytes() + flows_.memory_bytes() + scans_.memory_bytes() +
-         scans_.capacity() * sizeof(ScanRecord) + (watched_tcp_.size() + watched_udp_.size()) * sizeof(uint64_t);
+         scans_.capacity() * sizeof(ScanRecord) + watched_.size() * sizeof(uint64_t);
 }
 
 [[gnu::always_inline]] inline void Engine::HashProbe(const packet::Probe& p, Hashes& h) {
@@ -288,8 +293,10 @@ void Engine::JudgeEveryFlow(AlertSink& sink) {
   if (time_us > now_us_ && time_us - now_us_ >= config_.flow_idle_timeout_us && flows_.size() != 0) [[unlikely]] {
     JudgeEveryFlow(sink);
   }
-  now_us_ = std::max(now_us_, time_us);
-  now_ms_ = static_cast<uint32_t>(now_us_ / 1000);
+  if (time_us > now_us_) {
+    now_us_ = time_us;
+    now_ms_ = static_cast<uint32_t>(now_us_ / 1000);
+  }
   // Most probes expire nothing: the two fronts are checked here, inline,
   // and ExpireFlows is called only when one of them is due.
   if (FlowDue(kAwaiting, config_.answer_timeout_us) || FlowDue(kOpen, config_.flow_idle_timeout_us)) ExpireFlows(sink);

@@ -199,7 +199,11 @@ class Engine {
   void Fire(uint32_t source, Algorithm algorithm, const WindowEvidence* window, const TrwEvidence* trw,
             AlertSink& sink);
   void WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cls, AlertSink& sink);
-  bool Watched(uint8_t proto, uint16_t port) const;
+  // TCP or UDP (any other proto reads the UDP map).
+  bool Watched(uint8_t proto, uint16_t port) const {
+    const size_t word = (proto == static_cast<uint8_t>(packet::Transport::kTcp) ? 0 : 1024) + (port >> 6);
+    return (watched_[word] >> (port & 63)) & 1;
+  }
   bool TrwActive() const { return trw_active_; }
   void UpdateTrwActive();
   EvidenceItem MakeEvidence(const IpAddress& host, uint16_t port, uint8_t proto, ProbeClass cls,
@@ -211,8 +215,7 @@ class Engine {
   FlowTable flows_;
   ScanPool scans_;                        // slots and recency of running scans
   TableArray<ScanRecord> scan_records_;   // their records, by the same slot
-  std::vector<uint64_t> watched_tcp_;  // 65,536-bit maps
-  std::vector<uint64_t> watched_udp_;
+  std::vector<uint64_t> watched_;  // 65,536-bit maps: TCP's, then UDP's
   double trw_log_success_;  // log(theta1 / theta0)
   double trw_log_failure_;  // log((1 - theta1) / (1 - theta0))
   double trw_log_eta1_;     // log(beta / alpha)

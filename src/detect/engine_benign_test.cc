@@ -161,5 +161,22 @@ TEST(EngineBenign, MulticastAndBroadcastDestinationsAreIgnored) {
   EXPECT_EQ(engine.counters().ignored, 40u);
 }
 
+TEST(EngineBenign, OnlyUnspecifiedGroupAndBroadcastAddressesAreIgnored) {
+  // The edges of each ignored range, against their neighbours that are not.
+  Engine engine(Config{}, 17);
+  CollectingSink sink;
+  const char* ignored[] = {"0.0.0.0", "224.0.0.0", "239.255.255.255", "255.255.255.255", "::", "ff00::", "ff05::2"};
+  const char* kept[] = {"0.0.0.1", "223.255.255.255", "240.0.0.1", "255.255.255.254", "::1", "fe80::1", "::ffff:0:1"};
+  uint64_t t = kT0;
+  for (const char* a : ignored) engine.Process(Udp(t += kMs, kClient, 50000, Ip(a), 9, 50), sink);
+  EXPECT_EQ(engine.counters().ignored, 7u);
+  for (const char* a : kept) engine.Process(Udp(t += kMs, kClient, 50000, Ip(a), 9, 50), sink);
+  EXPECT_EQ(engine.counters().ignored, 7u);
+  // As sources too.
+  engine.Process(Udp(t += kMs, Ip("0.0.0.0"), 68, Ip("192.0.2.1"), 67, 300), sink);
+  engine.Process(Udp(t += kMs, Ip("::"), 546, Ip("2001:db8::1"), 547, 100), sink);
+  EXPECT_EQ(engine.counters().ignored, 9u);
+}
+
 }  // namespace
 }  // namespace portscope::detect

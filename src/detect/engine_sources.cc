@@ -225,12 +225,6 @@ void Engine::WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cl
   if (opened) Announce(scan, sink);
 }
 
-bool Engine::Watched(uint8_t proto, uint16_t port) const {
-  const std::vector<uint64_t>& map =
-      proto == static_cast<uint8_t>(packet::Transport::kTcp) ? watched_tcp_ : watched_udp_;
-  return (map[port >> 6] >> (port & 63)) & 1;
-}
-
 void Engine::UpdateTrwActive() {
   switch (config_.visibility) {
     case Visibility::kBothDirections:
