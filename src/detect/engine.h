@@ -167,8 +167,9 @@ class Engine {
   void ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink);
   void ProcessIcmp(const packet::Probe& p, AlertSink& sink);
+  // `hint`: a slot that may hold the flow (ProcessBatch's), or kNoSlot.
   uint32_t FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, const IpAddress& b, uint16_t b_port,
-                    uint8_t proto) const;
+                    uint8_t proto, uint32_t hint) const;
   uint32_t NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, AlertSink& sink);
   void StartAttempt(const packet::Probe& p, const Hashes& h, FlowStage stage, ProbeClass cls, AlertSink& sink);
   void Answered(uint32_t flow, bool visible, AlertSink& sink);

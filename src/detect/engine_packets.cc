@@ -50,14 +50,19 @@ bool IcmpError(const packet::Probe& p, bool& unreachable) {
 }  // namespace
 
 uint32_t Engine::FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, const IpAddress& b, uint16_t b_port,
-                          uint8_t proto) const {
-  return flows_.Find(hash, [&](const FlowState& f) {
+                          uint8_t proto, uint32_t hint) const {
+  const auto same = [&](const FlowState& f) {
     if (f.proto != proto) return false;
     if (f.init_port == a_port && f.resp_port == b_port && SameAddress(f.init, a) && SameAddress(f.resp, b)) {
       return true;
     }
     return f.init_port == b_port && f.resp_port == a_port && SameAddress(f.init, b) && SameAddress(f.resp, a);
-  });
+  };
+  // The entry ProcessBatch's prefetch stage found first for this hash is
+  // nearly always the answer, and a table holds each flow once: when it is
+  // this flow, the bucket walk is not needed.
+  if (flows_.live(hint) && same(flows_[hint])) return hint;
+  return flows_.Find(hash, same);
 }
 
 uint64_t Engine::FlowTimeUs(const FlowState& f) const {
@@ -231,7 +236,7 @@ void Engine::Resolve(uint32_t flow, Outcome outcome, AlertSink& sink) {
 
 void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
   const uint8_t flags = p.tcp_flags & (tf::kFin | tf::kSyn | tf::kRst | tf::kPsh | tf::kAck | tf::kUrg);
-  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kTcp);
+  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kTcp, h.flow_hint);
   const bool forward = flow != kNoSlot && flows_[flow].init_port == p.sport && SameAddress(flows_[flow].init, p.src);
   const bool syn = flags & tf::kSyn;
   const bool ack = flags & tf::kAck;
@@ -326,7 +331,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
 }
 
 void Engine::ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink) {
-  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kUdp);
+  const uint32_t flow = FindFlow(h.flow, p.src, p.sport, p.dst, p.dport, kUdp, h.flow_hint);
   if (flow != kNoSlot) {
     FlowState& f = flows_[flow];
     const bool forward = f.init_port == p.sport && SameAddress(f.init, p.src);
@@ -369,7 +374,7 @@ void Engine::ProcessIcmp(const packet::Probe& p, AlertSink& sink) {
   // quoted source. Only an error about the initiator's packet judges it.
   const uint64_t fh = FlowHash(EndpointHash(hash_.Address(p.quoted_src), p.quoted_sport, proto),
                                EndpointHash(hash_.Address(p.quoted_dst), p.quoted_dport, proto));
-  const uint32_t flow = FindFlow(fh, p.quoted_src, p.quoted_sport, p.quoted_dst, p.quoted_dport, proto);
+  const uint32_t flow = FindFlow(fh, p.quoted_src, p.quoted_sport, p.quoted_dst, p.quoted_dport, proto, kNoSlot);
   if (flow == kNoSlot || flows_[flow].init_port != p.quoted_sport || !SameAddress(flows_[flow].init, p.quoted_src)) {
     ++counters_.unmatched_answers;
     return;
