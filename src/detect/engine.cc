@@ -75,6 +75,7 @@ size_t Engine::memory_bytes() const {
   h.dst_endpoint = EndpointHash(last_dst_hash_, p.dport, proto);
   h.flow = FlowHash(h.src_endpoint, h.dst_endpoint);
   h.flow_hint = kNoSlot;
+  h.source_hint = kNoSlot;
 }
 
 namespace {
@@ -144,7 +145,8 @@ void Engine::ProcessBatch(std::span<const packet::Probe> probes, AlertSink& sink
       h.flow_hint = flows_.PeekSlot(h.flow);
       flows_.PrefetchSlot(h.flow_hint, 1);
       // Line 2 is the contact ring, which a new attempt reads while TRW is on.
-      sources_.PrefetchEntry(h.source, TrwActive() ? 3 : 2);
+      h.source_hint = sources_.PeekSlot(h.source);
+      sources_.PrefetchSlot(h.source_hint, TrwActive() ? 3 : 2);
     }
     if (i + kNear < n && Hashed(probes[i + kNear])) {
       const uint32_t flow = ring[(i + kNear) % kRing].flow_hint;

@@ -146,6 +146,7 @@ class Engine {
     uint64_t flow = 0;          // symmetric in the two endpoints
     uint64_t source = 0;        // src address
     uint32_t flow_hint = kNoSlot;  // ProcessBatch: the flow entry its index run points at first
+    uint32_t source_hint = kNoSlot;  // and the source entry
   };
 
   // engine.cc: clock, batching, sweeping, alerts.
@@ -189,8 +190,10 @@ class Engine {
 
   // engine_sources.cc: sources, evidence, TRW, hints.
   uint32_t FindSource(const IpAddress& addr) const;
-  uint32_t TouchSource(const IpAddress& addr, uint64_t hash, uint64_t time_us, AlertSink& sink);
-  uint32_t CountProbe(const IpAddress& addr, uint64_t hash, uint64_t time_us, AlertSink& sink);
+  // `hint`: a slot that may hold the source (ProcessBatch's), or kNoSlot.
+  uint32_t TouchSource(const IpAddress& addr, uint64_t hash, uint64_t time_us, AlertSink& sink,
+                       uint32_t hint = kNoSlot);
+  uint32_t CountProbe(const IpAddress& addr, const Hashes& h, uint64_t time_us, AlertSink& sink);
   uint32_t SourceToEvict();
   void RemoveSource(uint32_t source, EndReason reason, AlertSink& sink);
   void ExpireSources(AlertSink& sink);

@@ -128,7 +128,7 @@ void Engine::StartAttempt(const packet::Probe& p, const Hashes& h, FlowStage sta
   // evict sources; after this point only this probe's source is touched.
   const uint32_t flow = NewFlow(h.flow, stage, p.time_us, sink);
   ++counters_.attempts;
-  const uint32_t source = CountProbe(p.src, h.source, p.time_us, sink);
+  const uint32_t source = CountProbe(p.src, h, p.time_us, sink);
   bool first = false;
   if (source != kNoSlot) {
     SourceState& s = sources_[source];
@@ -246,7 +246,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
     if (flow != kNoSlot) {
       if (forward && flows_[flow].stage == FlowStage::kAttempt) {
         ++counters_.retransmissions;
-        CountProbe(p.src, h.source, p.time_us, sink);
+        CountProbe(p.src, h, p.time_us, sink);
         return;
       }
       // The 4-tuple is reused: the old connection is over.
@@ -296,7 +296,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
       }
       if (f.stage == FlowStage::kProbe || f.stage == FlowStage::kRecorded) {
         ++counters_.retransmissions;
-        CountProbe(p.src, h.source, p.time_us, sink);
+        CountProbe(p.src, h, p.time_us, sink);
         return;
       }
       if (p.payload_wire_len > 0 && f.stage == FlowStage::kOpen && !(f.flags & kFlowUsed)) {
@@ -341,7 +341,7 @@ void Engine::ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink
     }
     if (forward && f.stage == FlowStage::kAttempt) {
       ++counters_.retransmissions;
-      CountProbe(p.src, h.source, p.time_us, sink);
+      CountProbe(p.src, h, p.time_us, sink);
       return;
     }
     if (!forward) ++counters_.answers;

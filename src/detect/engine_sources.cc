@@ -16,8 +16,12 @@ uint32_t Engine::FindSource(const IpAddress& addr) const {
 // newer than its queueing is requeued instead of evicted. The front is thus
 // the least recently active entry up to one pass of the queue, and a probe
 // writes only its own source's cache line.
-uint32_t Engine::TouchSource(const IpAddress& addr, uint64_t h, uint64_t time_us, AlertSink& sink) {
-  uint32_t slot = sources_.Find(h, [&](const SourceState& s) { return SameAddress(s.addr, addr); });
+uint32_t Engine::TouchSource(const IpAddress& addr, uint64_t h, uint64_t time_us, AlertSink& sink, uint32_t hint) {
+  // Addresses are unique in the table: the hint's entry, when it holds this
+  // address, is what the lookup would find.
+  uint32_t slot = sources_.live(hint) && SameAddress(sources_[hint].addr, addr)
+                      ? hint
+                      : sources_.Find(h, [&](const SourceState& s) { return SameAddress(s.addr, addr); });
   if (slot != kNoSlot) {
     sources_[slot].touched_us = now_us_;
     return slot;
@@ -101,8 +105,8 @@ void Engine::NoteSynFingerprint(SourceState& s, const packet::Probe& p) {
   if (p.sport == s.first_sport) ++s.same_sport;
 }
 
-uint32_t Engine::CountProbe(const IpAddress& addr, uint64_t hash, uint64_t time_us, AlertSink& sink) {
-  const uint32_t source = TouchSource(addr, hash, time_us, sink);
+uint32_t Engine::CountProbe(const IpAddress& addr, const Hashes& h, uint64_t time_us, AlertSink& sink) {
+  const uint32_t source = TouchSource(addr, h.source, time_us, sink, h.source_hint);
   if (source == kNoSlot) return kNoSlot;
   SourceState& s = sources_[source];
   ++s.probes;
