@@ -203,5 +203,18 @@ TEST(EngineShapes, HostCountBeyondTheCapIsALowerBoundPlusAnEstimate) {
   EXPECT_EQ(a.probes, 2000u);
 }
 
+// The sketch is filled from the exact set when the set overflows: the hosts
+// seen before then must count in the estimate as much as those after. With
+// 1,000 hosts, a sketch of only the later ones would estimate about 500.
+TEST(EngineShapes, HostEstimateCountsTheHostsSeenBeforeTheSetOverflowed) {
+  for (uint32_t hosts : {700u, 1000u, 4000u}) {
+    const CollectingSink sink = Grid(hosts, 1);
+    ASSERT_EQ(sink.ended().size(), 1u) << sink.Summaries();
+    const Alert a = sink.ended()[0];
+    EXPECT_FALSE(a.hosts_exact) << hosts;
+    EXPECT_NEAR(a.hosts_estimated, hosts, hosts * 0.15) << hosts;
+  }
+}
+
 }  // namespace
 }  // namespace portscope::detect

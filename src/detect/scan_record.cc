@@ -38,6 +38,14 @@ bool InsertHost(ScanRecord& r, uint32_t key, bool& overflow) {
   return false;
 }
 
+// One host into the HyperLogLog sketch (used once the exact set is full).
+void AddToSketch(ScanRecord& r, uint32_t host_key) {
+  const uint64_t h = Mix64(host_key ^ (r.secret >> 7) ^ 0x9e3779b97f4a7c15ULL);
+  uint8_t& reg = r.hll[h >> 56];
+  const uint8_t rho = static_cast<uint8_t>(std::countl_zero((h << 8) | 0x80) + 1);
+  if (rho > reg) reg = rho;
+}
+
 ScanKind KindOf(const ScanRecord& r) {
   uint64_t total = 0;
   int best = 0;
@@ -108,8 +116,7 @@ void ResetScan(ScanRecord& r, uint64_t id, const IpAddress& source, uint64_t sec
   for (uint64_t bits = r.host_chunks; bits != 0; bits &= bits - 1) {
     std::fill_n(r.host_set.begin() + std::countr_zero(bits) * kHostChunk, kHostChunk, 0u);
   }
-  r.host_chunks = 0;
-  r.hll.fill(0);
+  r.host_chunks = 0;  // the sketch is cleared when the set overflows
   r.id = id;
   r.source = source;
   r.secret = secret;
@@ -123,17 +130,26 @@ void AddTarget(ScanRecord& r, uint32_t host_key, const IpAddress* host, uint16_t
     ++r.ports_count;
     r.port_words[port >> 12] |= uint64_t{1} << ((port >> 6) & 63);
   }
-  const uint64_t h = Mix64(host_key ^ (r.secret >> 7) ^ 0x9e3779b97f4a7c15ULL);
-  uint8_t& reg = r.hll[h >> 56];
-  const uint8_t rho = static_cast<uint8_t>(std::countl_zero((h << 8) | 0x80) + 1);
-  if (rho > reg) reg = rho;
-  if (r.host_set_full) return;
+  if (r.host_set_full) {
+    AddToSketch(r, host_key);
+    return;
+  }
   bool overflow = false;
   if (InsertHost(r, host_key, overflow)) {
     ++r.hosts_count;
     if (host != nullptr && r.hosts_listed < kAlertHosts) r.listed[r.hosts_listed++] = *host;
   } else if (overflow) {
+    // From here on the hosts are only estimated. The sketch starts with
+    // every host the set holds (a register is the maximum over the hosts
+    // added, whatever their order), so it is as if each had been added to it
+    // from the start, without the cost of that while the set is exact.
     r.host_set_full = true;
+    r.hll.fill(0);
+    for (uint32_t key : r.host_set) {
+      if (key != 0) AddToSketch(r, key);
+    }
+    if (r.zero_key_seen) AddToSketch(r, 0);
+    AddToSketch(r, host_key);
   }
 }
 

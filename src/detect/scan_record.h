@@ -73,6 +73,8 @@ struct ScanRecord : ScanHeader {
   std::array<uint64_t, 65536 / 64 / 64> port_words{};
   uint64_t host_chunks = 0;
   std::array<uint32_t, 2 * kScanExactHosts> host_set{};
+  // HyperLogLog registers: valid only once host_set_full (filled then from
+  // the set, and by every host after).
   std::array<uint8_t, kScanHllRegisters> hll{};
   std::array<IpAddress, kAlertHosts> listed{};  // the first hosts_listed are valid
 };
