@@ -11,6 +11,7 @@
 #include <map>
 
 #include "base/text.h"
+#include "cli/analyze_collector.h"
 #include "cli/config_file.h"
 #include "cli/port_spec.h"
 #include "detect/engine.h"
@@ -30,80 +31,6 @@ std::string Iso(uint64_t us) {
   strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
   return fmt::format("{}.{:06}Z", buf, us % 1000000);
 }
-
-// Keeps the latest state of every scan: the ended alert carries the final counts.
-// Scans listed at most. A crafted capture can start a scan every few
-// packets (one touch of a --watch port is one), each kept here until the end
-// (~0.7 KB): past the cap, alerts of scans not yet listed are counted, not
-// kept (~70 MB at the cap).
-constexpr size_t kMaxListedScans = 100'000;
-
-// A scan's ports as runs listed past the alert's own kAlertPortRanges (nmap's
-// default scan makes 636): up to kMaxRuns per scan, and kRunsBudget in all
-// (4 bytes each), so that memory stays bounded however many scans a capture
-// holds; past the budget a scan keeps the alert's lowest runs.
-constexpr size_t kMaxRuns = 1024;
-constexpr size_t kRunsBudget = size_t{1} << 20;
-
-struct RunList {
-  std::vector<Alert::PortRange> runs;
-  bool complete = true;
-};
-
-// Runs of the ports set in an alert's bitmap, lowest first, at most `max`.
-RunList RunsOfBitmap(std::span<const uint64_t> bits, size_t max) {
-  RunList out;
-  for (const auto& [first, last] : SplitPortRuns(detect::BitmapPorts(bits, 65536))) {
-    if (out.runs.size() == max) {
-      out.complete = false;
-      break;
-    }
-    out.runs.push_back({first, last});
-  }
-  return out;
-}
-
-// The latest alert of each scan, by scan id.
-class Collector : public detect::AlertSink {
- public:
-  void OnAlert(const Alert& a) override {
-    auto it = scans_.find(a.scan_id);
-    if (it == scans_.end()) {
-      if (scans_.size() == kMaxListedScans) {
-        ++not_listed_;
-        return;
-      }
-      it = scans_.emplace(a.scan_id, Alert{}).first;
-    }
-    it->second = a;
-    it->second.port_bitmap = {};  // a view of the engine's record, valid only during this call
-    KeepRuns(a);
-  }
-  const std::map<uint64_t, Alert>& scans() const { return scans_; }
-  uint64_t not_listed() const { return not_listed_; }
-  /// The scan's runs past the alert's own list, or null (the alert's list is
-  /// complete, or the budget was spent).
-  const RunList* runs(uint64_t scan_id) const {
-    auto it = runs_.find(scan_id);
-    return it == runs_.end() ? nullptr : &it->second;
-  }
-
- private:
-  // From the scan's last alert only ("ended": every listed scan gets one, at
-  // the latest from Engine::Finish), once.
-  void KeepRuns(const Alert& a) {
-    if (a.phase != detect::AlertPhase::kEnded || !a.port_ranges_more || a.port_bitmap.empty()) return;
-    RunList r = RunsOfBitmap(a.port_bitmap, kMaxRuns);
-    if (runs_kept_ + r.runs.size() > kRunsBudget) return;
-    runs_kept_ += r.runs.size();
-    runs_.emplace(a.scan_id, std::move(r));
-  }
-
-  std::map<uint64_t, Alert> scans_;
-  std::map<uint64_t, RunList> runs_;
-  size_t runs_kept_ = 0;
-  uint64_t not_listed_ = 0;
-};
 
 // A progress line on stderr for big files, when stderr is a terminal.
 class Progress {
@@ -135,15 +62,6 @@ class Progress {
 // "80", "0-1000".
 std::string RangeText(const Alert::PortRange& r) {
   return r.first == r.last ? std::to_string(r.first) : std::to_string(r.first) + "-" + std::to_string(r.last);
-}
-
-// The alert's runs, or the collector's longer list when it has one.
-RunList RunsOf(const Alert& a, const RunList* more) {
-  if (more != nullptr) return *more;
-  RunList r;
-  r.runs.assign(a.port_ranges.begin(), a.port_ranges.begin() + a.port_ranges_listed);
-  r.complete = !a.port_ranges_more;
-  return r;
 }
 
 // The lowest runs of ports, as many as fit a line: "0-1000", "21-23,80,...".
