@@ -268,5 +268,28 @@ TEST(Analyze, ATruncatedCaptureReportsWhatItReadAndExitsAsBadInput) {
   EXPECT_EQ(RunPortscope({"analyze", kCaptures + "nmap-sU.pcap"}).exit_code, 0);
 }
 
+
+// A file's size bounds the probes it holds, and so the tables it can fill:
+// a small capture gets small tables (RSS in megabytes, not ~80) and the same
+// result as through standard input, whose size is unknown (full tables).
+TEST(Analyze, ASmallFileGetsTablesSizedForItAndTheSameResult) {
+  for (const char* name : {"benign.pcap", "nmap-sS.pcap", "nmap-T1.pcap"}) {
+    const std::string path = kCaptures + name;
+    auto file = RunPortscope({"analyze", "--json", path});
+    auto piped = RunPortscope({"analyze", "--json", "-"}, {}, testing::ReadFileOrDie(path));
+    ASSERT_EQ(file.exit_code, 0) << file.err;
+    ASSERT_EQ(piped.exit_code, 0) << piped.err;
+    json a = json::parse(file.out);
+    json b = json::parse(piped.out);
+    a["summary"].erase("files");
+    b["summary"].erase("files");
+    EXPECT_EQ(a, b) << name;
+#if !defined(__SANITIZE_ADDRESS__)
+    EXPECT_LT(file.max_rss_kb, 40 * 1024) << name;   // 22 MB for benign.pcap, 9 MB for nmap-T1.pcap
+    EXPECT_GT(piped.max_rss_kb, 70 * 1024) << name;  // the engine's 73 MB
+#endif
+  }
+}
+
 }  // namespace
 }  // namespace portscope

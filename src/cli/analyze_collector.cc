@@ -48,4 +48,16 @@ void Collector::KeepRuns(const detect::Alert& a) {
   runs_.emplace(a.scan_id, std::move(r));
 }
 
+detect::Config SizedForFiles(detect::Config config, uint64_t total_bytes) {
+  constexpr uint64_t kMinProbeRecord = 40;
+  const uint64_t most = total_bytes / kMinProbeRecord + 1;
+  auto fit = [most](uint32_t& capacity) {
+    if (most < capacity) capacity = static_cast<uint32_t>(most);
+  };
+  fit(config.max_sources);
+  fit(config.max_flows);
+  fit(config.max_scans);
+  return config;
+}
+
 }  // namespace portscope::cli

@@ -1,7 +1,8 @@
 // What `portscope analyze` keeps of the engine's alerts: the latest alert of
 // each scan, and for scans whose ports form more runs than an alert lists,
 // the longer run list read from the alert's port bitmap. Memory is bounded
-// by the limits below whatever the capture holds.
+// by the limits below whatever the capture holds. And the engine's table
+// sizes for captures whose size is known.
 #ifndef PORTSCOPE_CLI_ANALYZE_COLLECTOR_H_
 #define PORTSCOPE_CLI_ANALYZE_COLLECTOR_H_
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "detect/alert.h"
+#include "detect/config.h"
 
 namespace portscope::cli {
 
@@ -70,6 +72,19 @@ class Collector : public detect::AlertSink {
   size_t runs_kept_ = 0;
   uint64_t not_listed_ = 0;
 };
+
+/// `config` with its table capacities cut to what captures totalling
+/// `total_bytes` can need. Every probe creates at most one source, one flow
+/// and one running scan, so a capture of N bytes needs no more of each than
+/// it can hold probes: a classic pcap record is 16 bytes of header and, for
+/// a frame that decodes to a TCP or UDP probe, at least 28 (raw IPv4, 20, and
+/// a UDP header, 8; TCP's is 20), so N / 40 bounds them; pcapng's blocks are
+/// larger. Tables that large never fill, so the result is the one the
+/// full-size tables give, and a small file costs its engine a few megabytes
+/// rather than 73 (on these VMs, memory a process has not touched before
+/// costs up to ~2.5 ms a megabyte to fault in). Only for regular files whose
+/// size is known before reading.
+detect::Config SizedForFiles(detect::Config config, uint64_t total_bytes);
 
 }  // namespace portscope::cli
 

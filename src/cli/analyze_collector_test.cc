@@ -88,5 +88,26 @@ TEST(AnalyzeCollector, ScansPastTheListCapAreCountedNotKept) {
   EXPECT_EQ(c.not_listed(), 2u);
 }
 
+
+TEST(AnalyzeTables, SizedToWhatTheFilesCanHold) {
+  const detect::Config full;
+  const detect::Config small = SizedForFiles(full, 71'688);  // tests/captures/benign.pcap
+  EXPECT_EQ(small.max_sources, 71'688u / 40 + 1);
+  EXPECT_EQ(small.max_flows, 71'688u / 40 + 1);
+  EXPECT_EQ(small.max_scans, full.max_scans);  // 1,024 < 1,793
+  const detect::Config tiny = SizedForFiles(full, 1'082);  // nmap-T1.pcap
+  EXPECT_EQ(tiny.max_scans, 28u);
+  // Big files keep the configured sizes; so do smaller configured ones.
+  const detect::Config big = SizedForFiles(full, uint64_t{1} << 30);
+  EXPECT_EQ(big.max_sources, full.max_sources);
+  EXPECT_EQ(big.max_flows, full.max_flows);
+  detect::Config mine;
+  mine.max_sources = 100;
+  EXPECT_EQ(SizedForFiles(mine, 1'000'000).max_sources, 100u);
+  // An empty file still gets a table of one.
+  EXPECT_EQ(SizedForFiles(full, 0).max_flows, 1u);
+  EXPECT_TRUE(SizedForFiles(full, 0).Validate().ok());
+}
+
 }  // namespace
 }  // namespace portscope::cli

@@ -172,14 +172,21 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   // Open every file first: a missing one is bad input before any work.
   std::vector<std::unique_ptr<packet::CaptureSource>> sources;
   uint64_t total_bytes = 0;
+  bool sizes_known = true;  // every input a regular file
   for (const auto& f : o.files) {
     auto src = packet::OpenCaptureFile(f);
     // The capture layer's messages name the file already.
     if (!src.ok()) return Fail(kExitUsage, EscapeForTerminal(src.status().message()));
     struct stat st;
-    if (f != "-" && stat(f.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
+    if (f != "-" && stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      total_bytes += static_cast<uint64_t>(st.st_size);
+    } else {
+      sizes_known = false;
+    }
     sources.push_back(std::move(*src));
   }
+  const detect::Config full_size = config;
+  if (sizes_known) config = SizedForFiles(config, total_bytes);
 
   detect::Engine engine(config, static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   Collector alerts;
@@ -214,6 +221,14 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   }
   engine.Finish(alerts);
   if (total.first_time_us == UINT64_MAX) total.first_time_us = 0;
+  // Tables sized for the files as they were at the start can only fill when
+  // a file grew while it was read (a capture still being written).
+  const bool shrunk = config.max_sources != full_size.max_sources || config.max_flows != full_size.max_flows ||
+                      config.max_scans != full_size.max_scans;
+  const std::string shrunk_note = fmt::format(
+      " (tables sized for the {} bytes the files held at the start; one grew while it was read: analyze it when "
+      "it is complete)",
+      WithCommas(total_bytes));
   const detect::Counters& c = engine.counters();
   // A file that ends in damage (cut short, a bad record) is bad input: the
   // report covers what came before it, and the exit status says so.
@@ -261,8 +276,8 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
   if (!rejects.empty()) out += "rejected frames: " + rejects + "\n";
   for (const auto& n : notes) out += st.yellow("incomplete: " + EscapeForTerminal(n)) + "\n";
   if (c.sources_evicted || c.flows_evicted)
-    out += st.yellow(fmt::format("state was full: {} sources and {} flows evicted", WithCommas(c.sources_evicted),
-                                 WithCommas(c.flows_evicted))) + "\n";
+    out += st.yellow(fmt::format("state was full: {} sources and {} flows evicted{}", WithCommas(c.sources_evicted),
+                                 WithCommas(c.flows_evicted), shrunk ? shrunk_note : "")) + "\n";
   if (c.alerts_dropped)
     out += st.yellow(fmt::format("{} not reported: the alert rate limit held {} back (a burst of {}, then {} a "
                                  "minute of capture time); --no-rate-limit reports every scan",
