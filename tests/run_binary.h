@@ -14,7 +14,6 @@ struct RunResult {
   int exit_code = -1;  // -1: killed by a signal
   std::string out;
   std::string err;
-  long max_rss_kb = 0;  // the process's peak resident set (getrusage's ru_maxrss)
 };
 
 RunResult RunPortscope(const std::vector<std::string>& args,

@@ -73,10 +73,9 @@ store::AlertRecord ToAlertRecord(const detect::Alert& a, std::string_view sensor
   r.evidence = detect::DescribeEvidence(a);
   r.tool_hint = detect::DescribeHint(a);
   if (a.phase == detect::AlertPhase::kEnded) {
-    // detect says "end-of-input" for a replayed file; for the canary it means
-    // it stopped (or its thresholds were reloaded) while the scan ran.
-    r.ended_reason = a.end_reason == detect::EndReason::kFinished ? "finished"
-                                                                  : std::string(detect::EndReasonName(a.end_reason));
+    // "finished": for the canary, it stopped (or its thresholds were
+    // reloaded) while the scan ran.
+    r.ended_reason = std::string(detect::EndReasonName(a.end_reason));
   }
   return r;
 }

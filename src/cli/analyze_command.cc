@@ -255,6 +255,7 @@ int RunAnalyze(const AnalyzeOptions& o, const registry::Registry& reg) {
     s["flows_evicted"] = c.flows_evicted;
     s["alerts_dropped"] = c.alerts_dropped;
     s["alerts_not_listed"] = alerts.not_listed();
+    s["table_bytes"] = engine.memory_bytes();
     j["alerts"] = nlohmann::ordered_json::array();
     for (const auto& [id, a] : alerts.scans()) j["alerts"].push_back(AlertJson(a, RunsOf(a, alerts.runs(id))));
     Print(j.dump(2) + "\n");

@@ -51,6 +51,8 @@ struct AgedLinks {
   uint32_t next = kNoSlot;
   uint32_t hash_lo = 0;  // low 32 bits of the entry's hash (AgedTable)
   uint8_t list = 0;
+  uint8_t spare = 0;
+  uint16_t user = 0;  // the entry's own (the containers never touch it): what would otherwise be padding
 };
 
 template <typename Entry, uint32_t kLists, uint32_t kFifoLists = 0>

@@ -117,7 +117,7 @@ std::string_view EndReasonName(EndReason r) {
     case EndReason::kNone: return "";
     case EndReason::kIdle: return "idle";
     case EndReason::kEvicted: return "evicted";
-    case EndReason::kFinished: return "end-of-input";
+    case EndReason::kFinished: return "finished";  // end of input (Engine::Finish)
   }
   return "?";
 }

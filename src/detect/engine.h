@@ -179,6 +179,11 @@ class Engine {
   void Resolve(uint32_t flow, Outcome outcome, AlertSink& sink);
   void ExpireFlows(AlertSink& sink);
   uint64_t FlowAgeUs(const FlowState& f) const { return uint64_t{now_ms_ - f.time_ms} * 1000; }
+  // The flow's last activity is now.
+  void StampNow(FlowState& f) const {
+    f.time_ms = now_ms_;
+    f.links.user = static_cast<uint16_t>(now_us_ % 1000);
+  }
   // Whether the front of `list` has been idle for `timeout_us` or more.
   bool FlowDue(uint32_t list, uint64_t timeout_us) const {
     const uint32_t front = flows_.Front(list);

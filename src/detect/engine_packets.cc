@@ -67,7 +67,7 @@ uint32_t Engine::FindFlow(uint64_t hash, const IpAddress& a, uint16_t a_port, co
 
 uint64_t Engine::FlowTimeUs(const FlowState& f) const {
   const uint64_t now_ms = now_us_ / 1000;
-  return (now_ms - static_cast<uint32_t>(static_cast<uint32_t>(now_ms) - f.time_ms)) * 1000;
+  return (now_ms - static_cast<uint32_t>(static_cast<uint32_t>(now_ms) - f.time_ms)) * 1000 + f.links.user;
 }
 
 uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, AlertSink& sink) {
@@ -95,6 +95,7 @@ uint32_t Engine::NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, Alert
   f.stage = stage;
   f.flags = 0;
   f.time_ms = static_cast<uint32_t>(time_us / 1000);
+  f.links.user = static_cast<uint16_t>(time_us % 1000);
   f.source_hint = kNoSlot;
   return slot;
 }
@@ -174,7 +175,7 @@ void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   ++counters_.attempts_answered;
   if (visible) SawAnswer();
   f.stage = f.proto == kTcp ? FlowStage::kSynAcked : FlowStage::kOpen;
-  f.time_ms = now_ms_;
+  StampNow(f);
   flows_.MoveToBack(flow, kOpen);
   if (f.proto != kTcp) {
     f.flags |= kFlowJudged;
@@ -316,7 +317,7 @@ void Engine::ProcessTcp(const packet::Probe& p, const Hashes& h, AlertSink& sink
       }
     }
     if (f.links.list == kOpen) {
-      f.time_ms = now_ms_;
+      StampNow(f);
       flows_.MoveToBack(flow, kOpen);
     }
     return;
@@ -345,7 +346,7 @@ void Engine::ProcessUdp(const packet::Probe& p, const Hashes& h, AlertSink& sink
       return;
     }
     if (!forward) ++counters_.answers;
-    f.time_ms = now_ms_;
+    StampNow(f);
     flows_.MoveToBack(flow, kOpen);
     return;
   }

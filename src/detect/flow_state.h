@@ -51,7 +51,7 @@ struct alignas(64) FlowState {
   FlowStage stage = FlowStage::kAttempt;
   uint8_t flags = 0;
   uint8_t cls = 0;  // ProbeClass the flow's evidence will have
-  AgedLinks links;
+  AgedLinks links;  // links.user: microseconds past time_ms (0-999), for evidence times
   uint32_t time_ms = 0;
   uint32_t source_hint = kNoSlot;  // the initiator's source slot when last seen (may be stale)
 };
