@@ -311,6 +311,34 @@ TEST_F(DbTest, AReservedPortIsNotHeadedByTheNameIanaWithdrew) {
   EXPECT_EQ(j[0]["iana"]["status"], "reserved");
 }
 
+// A port with several assignments shows each one's notes under it, and a
+// note of several lines as several card lines.
+TEST_F(DbTest, EachAssignmentsNotesAreUnderItsOwnLine) {
+  std::string csv = Write("iana.csv", std::string(kHeader) +
+                                          "http,80,tcp,World Wide Web HTTP,[IESG],[IETF_Chair],,2021-10-01,[RFC9110],,,"
+                                          "Defined TXT keys: u=<username>\n"
+                                          "www,80,tcp,World Wide Web HTTP,[IESG],[IETF_Chair],,2021-10-01,[RFC9110],,,"
+                                          "\"A duplicate of \"\"http\"\".\n   Second line.\"\n"
+                                          "www-http,80,tcp,World Wide Web HTTP,[Tim_Berners_Lee],,,,,,,\n");
+  ASSERT_EQ(RunPortscope({"db", "import", csv}, env_).exit_code, 0);
+  auto r = RunPortscope({"80/tcp"}, {{"PORTSCOPE_DATA_DIR", env_["PORTSCOPE_DATA_DIR"]}, {"NO_COLOR", "1"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t http = r.out.find("assigned: http -");
+  const size_t txt = r.out.find("note: Defined TXT keys: u=<username>");
+  const size_t www = r.out.find("assigned: www -");
+  const size_t dup = r.out.find("note: A duplicate of \"http\".");
+  const size_t second = r.out.find("\n               " "      Second line.\n");
+  const size_t www_http = r.out.find("assigned: www-http -");
+  ASSERT_NE(http, std::string::npos) << r.out;
+  EXPECT_LT(http, txt) << r.out;
+  EXPECT_LT(txt, www) << r.out;
+  EXPECT_LT(www, dup) << r.out;
+  EXPECT_LT(dup, second) << r.out;
+  EXPECT_LT(second, www_http) << r.out;
+  EXPECT_EQ(r.out.find("note:", www_http), std::string::npos) << r.out;  // www-http has none
+  EXPECT_EQ(r.out.find("\\x0a"), std::string::npos) << r.out;
+}
+
 TEST_F(DbTest, ImportsNmapServices) {
   std::string nmap = Write("nmap-services", "# $Id: nmap-services 40000 2025-01-01 $\nnmsserver\t2244/tcp\t0.500000\t# x\n");
   auto r = RunPortscope({"db", "import", nmap}, env_);

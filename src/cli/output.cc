@@ -78,6 +78,17 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
                               registry::RangeFirst(rc), registry::RangeLast(rc)));
 
   const std::string iana_tag = SourceTag(f.iana_source);
+  // IANA's notes may run over several lines (80/tcp's www-http): one card
+  // line each, indented under the first.
+  auto note = [&](std::string_view text) {
+    bool first = true;
+    for (std::string_view line : Split(text, '\n')) {
+      line = Trim(line);
+      if (line.empty()) continue;
+      w.More((first ? "note: " : "      ") + Safe(line));
+      first = false;
+    }
+  };
   switch (f.iana_status) {
     case IanaStatus::kAssigned:
       for (const auto& s : f.iana) {
@@ -95,6 +106,10 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
         std::string joined;
         for (const auto& d : details) joined += (joined.empty() ? "" : ", ") + d;
         if (!joined.empty()) w.More(joined);
+        // Each row's own notes under it: a port with several assignments
+        // (80/tcp: http, www, www-http) has notes that belong to one of them.
+        note(s.notes);
+        if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
       }
       break;
     case IanaStatus::kReserved:
@@ -114,9 +129,11 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
       break;
   }
   for (const auto& s : f.iana) {
+    // Assignments' notes are under their own line above.
+    if (f.iana_status == IanaStatus::kAssigned && s.status == EntryStatus::kAssigned) continue;
     if (s.status != EntryStatus::kAssigned && s.port_lo != s.port_hi && f.unassigned_listed)
       w.More(fmt::format("row covers {}", Ports(s.port_lo, s.port_hi)));
-    if (!s.notes.empty()) w.More("note: " + Safe(s.notes));
+    note(s.notes);
     if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
   }
   if (f.iana_source && f.iana_status == IanaStatus::kAssigned &&
