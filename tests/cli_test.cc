@@ -128,12 +128,29 @@ TEST(Cli, ListsRangesAndStdin) {
   size_t tcp_range = 0;
   for (const auto& o : j) tcp_range += o["port"] >= 2200 && o["port"] <= 2250;
   EXPECT_EQ(tcp_range, 51u);
-  auto s = RunPortscope({"--json", "-"}, {}, "2244/tcp\n22/udp 53/udp\n");
+  // Blank lines and comments are skipped (awk '{print $7}' | sort -un gives
+  // a blank line for lines without the field).
+  auto s = RunPortscope({"--json", "-"}, {}, "\n2244/tcp   # from the firewall log\n\n# udp\n22/udp 53/udp\n");
   ASSERT_EQ(s.exit_code, 0) << s.err;
   json k = json::parse(s.out);
   ASSERT_EQ(k.size(), 3u);
   EXPECT_EQ(k[0]["port"], 2244);
   EXPECT_EQ(k[2]["port"], 53);
+}
+
+// The options every command takes may come before the command's name.
+TEST(Cli, JsonAndColorMayComeBeforeTheCommand) {
+  const uint16_t port = testing::UnusedPort();
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"--json", "who", std::to_string(port)},
+        {"--color", "never", "--json", "page", "2244"}, {"--json", "search", "nmsserver"},
+        {"--color=never", "--json", "listening"}}) {
+    auto r = RunPortscope(cmd);
+    EXPECT_NE(r.exit_code, 2) << cmd[0] << " " << cmd[1] << ": " << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+    EXPECT_TRUE(json::accept(r.out)) << r.out;
+  }
+  EXPECT_EQ(RunPortscope({"--json", "who", "2244"}).out, RunPortscope({"who", "--json", "2244"}).out);
 }
 
 TEST(Cli, BadInputIsOneClearMessageAndExit2) {
@@ -149,8 +166,9 @@ TEST(Cli, BadInputIsOneClearMessageAndExit2) {
       {{"5-2"}, "", "runs backwards"},
       {{""}, "", "empty port"},
       {{"22,"}, "", "empty item"},
-      {{"-"}, "22\n\n80\n", "stdin line 2: empty line"},
+      {{"-"}, "22\n\nfoo\n", "stdin line 3: "},
       {{"-"}, "", "no ports on stdin"},
+      {{"-"}, "\n  \n# only comments\n", "no ports on stdin"},
       {{"page", "22,80"}, "", "one port number"},
       {{"search", "--proto", "xyz", "http"}, "", "unknown protocol 'xyz'"},
       {{"search", "--limit", "0", "http"}, "", "--limit"},

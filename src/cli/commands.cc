@@ -205,6 +205,7 @@ int RunDbReset(const std::string& which) {
 int Main(int argc, char** argv) {
   // `portscope 2244` means `portscope info 2244`.
   std::vector<std::string> args(argv, argv + argc);
+  HoistSubcommand(args);
   if (auto code = TryFastInfo(args)) return *code;
   if (ImpliesInfo(args)) args.insert(args.begin() + 1, "info");
   InitIostreams();  // CLI11 writes help and errors to std::cout/cerr

@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   using namespace portscope::cli;
   std::vector<std::string> args(argv, argv + argc);
+  HoistSubcommand(args);
   if (auto code = TryFastInfo(args)) return *code;
   std::string cli = FindHelper("portscope-cli");
   if (cli.empty())

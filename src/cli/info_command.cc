@@ -33,6 +33,9 @@ LoadedRegistry::LoadedRegistry()
 namespace {
 
 // Reads port specs from stdin, one or more per line (commas or spaces).
+// Blank lines and '#' comments are skipped, as in /etc/services: a pipeline
+// such as `awk '{print $7}' log | sort -un | portscope -` yields an empty
+// line for every log line without that field.
 Result<std::vector<PortQuery>> ReadStdinSpecs() {
   std::vector<PortQuery> out;
   // C stdio, not iostreams: this file is part of the small `portscope`
@@ -46,17 +49,15 @@ Result<std::vector<PortQuery>> ReadStdinSpecs() {
   } free_buf{&buf};
   for (ssize_t n; (n = getline(&buf, &cap, stdin)) >= 0;) {
     ++number;
-    std::string_view l = Trim(std::string_view(buf, static_cast<size_t>(n)));
-    if (l.empty())
-      return Status::InvalidArgument("stdin line " + std::to_string(number) +
-                                     ": empty line (expected a port such as 2244 or 22/tcp)");
+    std::string_view l(buf, static_cast<size_t>(n));
+    l = Trim(l.substr(0, l.find('#')));
     for (auto word : SplitWhitespace(l)) {
       auto q = ParsePortSpec(word);
       if (!q.ok()) return Status::InvalidArgument("stdin line " + std::to_string(number) + ": " + q.status().message());
       out.insert(out.end(), q->begin(), q->end());
     }
   }
-  if (number == 0) return Status::InvalidArgument("no ports on stdin");
+  if (out.empty()) return Status::InvalidArgument("no ports on stdin");
   return out;
 }
 
@@ -167,6 +168,19 @@ std::optional<int> FastInfo(const std::vector<std::string>& args) {
 bool IsSubcommand(std::string_view a) {
   return a == "info" || a == "page" || a == "search" || a == "db" || a == "help" || a == "who" ||
          a == "listening" || a == "analyze" || a == "events" || a == "alerts" || a == "report" || a == "serve" || a == "canary";
+}
+
+void HoistSubcommand(std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json" || a.starts_with("--color=")) continue;
+    if (a == "--color") {
+      ++i;  // its value
+      continue;
+    }
+    if (i > 1 && IsSubcommand(a)) std::rotate(args.begin() + 1, args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 1);
+    return;
+  }
 }
 
 bool ImpliesInfo(const std::vector<std::string>& args) {
