@@ -264,11 +264,16 @@ int Main(int argc, char** argv) {
   std::string search_text, search_proto;
   size_t limit = 20;
   CLI::App* search = app.add_subcommand("search", "Find ports by service name, alias, description, assignee or RFC");
-  search->add_option("text", search_text, "what to look for, e.g. http, postgres, rfc6335")->required();
+  search->add_option("text", search_text,
+                    "what to look for, e.g. http, postgres, or an RFC number such as rfc4253 (RFC numbers are "
+                    "in the IANA CSV's references: portscope db import it first)")
+      ->required();
   search->add_option("--proto", search_proto, "only this protocol (tcp, udp, sctp, dccp)");
   search->add_option("--limit", limit, "at most this many results (default 20)")->check(CLI::Range(1, 100000));
   search_common.Add(search);
-  search->footer("Examples:\n  portscope search http\n  portscope search rfc6335\n  portscope search --proto udp --limit 5 dns");
+  search->footer(
+      "Examples:\n  portscope search http\n  portscope search postgres\n  portscope search --proto udp --limit 5 dns\n"
+      "  portscope search rfc4253      (after portscope db import service-names-port-numbers.csv)");
 
   WhoOptions who_options;
   AddWhoCommand(&app, &who_options);

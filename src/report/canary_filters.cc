@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "base/cidr.h"
 #include "base/text.h"
 #include "report/time_args.h"
@@ -25,6 +28,10 @@ Status ParseCommon(const FilterText& f, uint64_t now_us, FilterNaming n, Query* 
     auto t = ParseTimeArg(f.until, now_us);
     if (!t.ok()) return Bad(n, "until", t.status().message());
     q->until_us = *t;
+    if (!f.since.empty() && q->since_us > q->until_us)
+      return Bad(n, "until", fmt::format("'{}' is before --since '{}': nothing can match",
+                                         EscapeForTerminal(f.until.substr(0, 40)),
+                                         EscapeForTerminal(f.since.substr(0, 40))));
   }
   if (!f.source.empty()) {
     q->source = Cidr::Parse(Trim(f.source));
@@ -47,10 +54,15 @@ Result<store::EventQuery> ParseEventFilters(const FilterText& f, uint64_t now_us
   store::EventQuery q;
   if (Status st = ParseCommon(f, now_us, n, &q); !st.ok()) return st;
   if (!f.kind.empty()) {
+    // Every action the canary records (canary/records.cc): a word outside
+    // them is a typo, not a filter that happens to match nothing.
+    static constexpr std::string_view kActions[] = {"connect", "datagram", "syn", "fin",  "null",   "xmas",
+                                                    "ack",     "maimon",   "tcp", "summary"};
     std::string action = ToLower(std::string(Trim(f.kind)));
-    if (action.size() > 32 || action.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
-      return Bad(n, "kind", fmt::format("'{}' is not an action (connect, datagram, syn, fin, ..., summary)",
-                                        EscapeForTerminal(f.kind.substr(0, 40))));
+    if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions))
+      return Bad(n, "kind",
+                 fmt::format("'{}' is not an action (connect, datagram, syn, fin, null, xmas, ack, maimon, tcp, summary)",
+                             EscapeForTerminal(f.kind.substr(0, 40))));
     q.action = std::move(action);
   }
   if (!f.transport.empty()) {
