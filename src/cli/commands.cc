@@ -265,7 +265,7 @@ int Main(int argc, char** argv) {
   size_t limit = 20;
   CLI::App* search = app.add_subcommand("search", "Find ports by service name, alias, description, assignee or RFC");
   search->add_option("text", search_text,
-                    "what to look for, e.g. http, postgres, or an RFC number such as rfc4253 (RFC numbers are "
+                    "what to look for, e.g. http, postgres, or an RFC number such as rfc4251 (RFC numbers are "
                     "in the IANA CSV's references: portscope db import it first)")
       ->required();
   search->add_option("--proto", search_proto, "only this protocol (tcp, udp, sctp, dccp)");
@@ -273,7 +273,7 @@ int Main(int argc, char** argv) {
   search_common.Add(search);
   search->footer(
       "Examples:\n  portscope search http\n  portscope search postgres\n  portscope search --proto udp --limit 5 dns\n"
-      "  portscope search rfc4253      (after portscope db import service-names-port-numbers.csv)");
+      "  portscope search rfc4251      (after portscope db import service-names-port-numbers.csv)");
 
   WhoOptions who_options;
   AddWhoCommand(&app, &who_options);
