@@ -145,8 +145,10 @@ std::string DescribeEvidence(const Alert& a) {
                 a.trw_fired.likelihood_ratio, a.trw_fired.threshold, a.trw_fired.failures, a.trw_fired.successes));
   }
   if (a.fired(Algorithm::kWatchedPort)) {
-    line(Format("watched-port: port %u touched (%u %s)", a.watched_port, a.watched_touches,
-                Plural(a.watched_touches, "touch", "touches")));
+    line(a.watched_touches == 1
+             ? Format("watched-port: port %u touched once", a.watched_port)
+             : Format("watched-port: %u touches of watched ports, the first on port %u", a.watched_touches,
+                      a.watched_port));
   }
   return out;
 }

@@ -174,6 +174,7 @@ class Engine {
   uint32_t NewFlow(uint64_t hash, FlowStage stage, uint64_t time_us, AlertSink& sink);
   void StartAttempt(const packet::Probe& p, const Hashes& h, FlowStage stage, ProbeClass cls, AlertSink& sink);
   void Answered(uint32_t flow, bool visible, AlertSink& sink);
+  void NoteAnsweredTarget(const FlowState& f);
   void SawAnswer();
   void Judge(uint32_t flow, Outcome outcome, AlertSink& sink);
   void Resolve(uint32_t flow, Outcome outcome, AlertSink& sink);

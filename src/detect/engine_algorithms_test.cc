@@ -190,6 +190,37 @@ TEST(EngineTrw, SuccessesDelayTheDecisionAndAClientThatSucceedsIsNeverFlagged) {
   EXPECT_NEAR(e.likelihood_ratio, 256, 1e-6);
 }
 
+// Every touch of a watched port counts in the scan's type by its class,
+// even one that is a normal exchange for the engine (a connection that sends
+// data): 11 connections and 3 datagrams are a mixed scan, not a UDP one.
+TEST(EngineWatched, TouchesCountInTheScansTypeOnce) {
+  Config config;
+  for (uint16_t p = 40010; p <= 40020; ++p) {
+    config.watched_tcp_ports.push_back(p);
+    config.watched_udp_ports.push_back(p);
+  }
+  Engine engine(config, 8);
+  CollectingSink sink;
+  uint64_t t = kT0;
+  for (uint16_t p = 40010; p <= 40020; ++p, t += 10 * kMs) {
+    const uint16_t sport = static_cast<uint16_t>(50000 + p - 40010);
+    engine.Process(LinuxSyn(t, kScanner, sport, kTarget, p), sink);
+    engine.Process(SynAck(t + kMs, kTarget, p, kScanner, sport), sink);
+    engine.Process(Segment(t + 2 * kMs, kScanner, sport, kTarget, p, tf::kAck | tf::kPsh, 14), sink);  // GET / ...
+  }
+  for (uint16_t p = 40010; p < 40013; ++p, t += 10 * kMs) engine.Process(Udp(t, kScanner, 51000, kTarget, p, 8), sink);
+  engine.Finish(sink);
+  ASSERT_EQ(sink.ended().size(), 1u) << sink.Summaries();
+  const Alert a = sink.ended()[0];
+  EXPECT_EQ(a.watched_touches, 14u);
+  EXPECT_EQ(a.class_counts[static_cast<int>(ProbeClass::kConnect)], 11u);
+  EXPECT_EQ(a.class_counts[static_cast<int>(ProbeClass::kUdp)], 3u);  // each once, though unanswered: evidence too
+  EXPECT_EQ(a.kind, ScanKind::kMixed);
+  EXPECT_NE(DescribeEvidence(a).find("watched-port: 14 touches of watched ports, the first on port 40010"),
+            std::string::npos)
+      << DescribeEvidence(a);
+}
+
 TEST(EngineWatched, OneTouchIsAnAlertAtOnce) {
   Config config;
   config.watched_tcp_ports = {2323};

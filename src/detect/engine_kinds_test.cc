@@ -134,8 +134,27 @@ TEST(EngineKinds, UdpScanWithEmptyAndProtocolProbes) {
     }  // every third port is silent (open|filtered)
     return v;
   });
-  // Port 53 answered: a normal exchange, not evidence.
-  ExpectOneScan(sink, ScanKind::kUdp, 59);
+  // Port 53 answered: not evidence (a normal exchange), but the scan's own
+  // host answered on it, so it is listed with the scan's ports: 60, not 59.
+  ExpectOneScan(sink, ScanKind::kUdp, 60);
+  EXPECT_EQ(sink.ended()[0].class_counts[static_cast<int>(ProbeClass::kUdp)], 59u);
+}
+
+// A scanning source's other answered traffic (its DNS lookups, as nmap
+// makes) is not listed with the scan's targets: neither host nor port is the
+// scan's.
+TEST(EngineKinds, AnsweredTrafficOfAScannerToOtherHostsIsNotATarget) {
+  const IpAddress resolver = Ip("198.51.100.53");
+  const CollectingSink sink = Play(40, [&](uint64_t t, uint16_t port) {
+    std::vector<packet::Probe> v{Tcp(t, kScanner, 40005, kTarget, static_cast<uint16_t>(1000 + port), tf::kSyn),
+                                 Tcp(t + kMs, kTarget, static_cast<uint16_t>(1000 + port), kScanner, 40005, tf::kRst | tf::kAck)};
+    if (port % 10 == 0) {
+      v.push_back(Udp(t + 2 * kMs, kScanner, static_cast<uint16_t>(50000 + port), resolver, 53, 40));
+      v.push_back(Udp(t + 3 * kMs, resolver, 53, kScanner, static_cast<uint16_t>(50000 + port), 90));
+    }
+    return v;
+  });
+  ExpectOneScan(sink, ScanKind::kSyn, 40);
 }
 
 TEST(EngineKinds, MixedScan) {

@@ -170,10 +170,27 @@ void Engine::SawAnswer() {
   }
 }
 
+// An answer from a target of a running scan is an open port (or a live host)
+// the scanner found, and one of the scan's targets, though not evidence: it
+// is listed with them when the scan already has that host or that port (a
+// vertical scan's open port, a horizontal scan's live host), so that
+// `nmap -sU` over 30 ports is not reported as the 29 that did not answer.
+// Other answered traffic of a scanning source (its DNS lookups) is not.
+void Engine::NoteAnsweredTarget(const FlowState& f) {
+  const uint32_t source = KnownSource(f);
+  if (source == kNoSlot || sources_[source].scan == kNoSlot) return;
+  ScanRecord& r = scan_records_[sources_[source].scan];
+  const uint32_t key = IsV4(f.resp) ? V4Bits(f.resp) : static_cast<uint32_t>(hash_.Address(f.resp) >> 32);
+  if (!HasHost(r, key) && !HasPort(r, f.resp_port)) return;
+  AddTarget(r, key, &f.resp, f.resp_port);
+  r.dirty = true;
+}
+
 void Engine::Answered(uint32_t flow, bool visible, AlertSink& sink) {
   FlowState& f = flows_[flow];
   ++counters_.attempts_answered;
   if (visible) SawAnswer();
+  NoteAnsweredTarget(f);
   f.stage = f.proto == kTcp ? FlowStage::kSynAcked : FlowStage::kOpen;
   StampNow(f);
   flows_.MoveToBack(flow, kOpen);

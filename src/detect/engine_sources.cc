@@ -142,12 +142,15 @@ void Engine::AddSourceEvidence(uint32_t source, const EvidenceItem& item, const 
   // A source whose scan was evicted from a full scan table stays muted until
   // it goes idle: nothing it sends can start a scan.
   if (s.scan == kNoSlot && AllFired(s)) return;
+  // A touch of a watched port was counted by its class when it was seen
+  // (WatchedTouch); its evidence is not counted again.
+  const bool touch = Watched(static_cast<uint8_t>(item.proto & ~kHostIsV6), item.port);
   if (s.scan != kNoSlot) {
     ScanRecord& r = scan_records_[s.scan];
-    ++r.class_counts[item.cls];
+    if (!touch) ++r.class_counts[item.cls];
     AddTarget(r, item.host_key, &host, item.port);
     r.dirty = true;
-  } else if (s.class_counts[item.cls] != 0xffff) {
+  } else if (!touch && s.class_counts[item.cls] != 0xffff) {
     ++s.class_counts[item.cls];
   }
   NoteOutcome(s, /*benign=*/false);
@@ -223,6 +226,11 @@ void Engine::WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cl
     r.touch_class = cls;
   }
   ++r.watched_touches;
+  // Every touch counts in the scan's type, by its class: a touch need not
+  // become evidence (a connection to a canary that sends data is, for the
+  // engine, a normal exchange), and nobody should be using the port at all.
+  // Evidence about watched ports is not counted again (AddSourceEvidence).
+  ++r.class_counts[static_cast<int>(cls)];
   const uint32_t key = IsV4(p.dst) ? V4Bits(p.dst) : static_cast<uint32_t>(hash_.Address(p.dst) >> 32);
   AddTarget(r, key, &p.dst, p.dport);
   r.dirty = true;

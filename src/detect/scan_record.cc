@@ -153,6 +153,18 @@ void AddTarget(ScanRecord& r, uint32_t host_key, const IpAddress* host, uint16_t
   }
 }
 
+bool HasPort(const ScanRecord& r, uint16_t port) { return (r.port_bits[port >> 6] >> (port & 63)) & 1; }
+
+bool HasHost(const ScanRecord& r, uint32_t host_key) {
+  if (host_key == 0) return r.zero_key_seen;
+  uint32_t i = static_cast<uint32_t>(Mix64(host_key ^ r.secret)) & kHostSetMask;
+  for (uint32_t d = 0; d < kMaxProbeDistance; ++d, i = (i + 1) & kHostSetMask) {
+    if (r.host_set[i] == host_key) return true;
+    if (r.host_set[i] == 0) return false;
+  }
+  return false;
+}
+
 uint32_t EstimateHosts(const ScanRecord& r) {
   if (!r.host_set_full) return r.hosts_count;
   constexpr double m = kScanHllRegisters;

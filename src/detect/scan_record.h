@@ -95,6 +95,11 @@ void ResetScan(ScanRecord& r, uint64_t id, const IpAddress& source, uint64_t sec
 /// else null.
 void AddTarget(ScanRecord& r, uint32_t host_key, const IpAddress* host, uint16_t port);
 
+/// Whether the scan's targets include this port, or this host (false when
+/// not known: a host past the exact set).
+bool HasPort(const ScanRecord& r, uint16_t port);
+bool HasHost(const ScanRecord& r, uint32_t host_key);
+
 /// HyperLogLog estimate of the distinct hosts added (exact count when the
 /// host set never overflowed).
 uint32_t EstimateHosts(const ScanRecord& r);
