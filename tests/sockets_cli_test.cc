@@ -237,6 +237,26 @@ TEST(Listening, WatchPrintsListenersThatAppearAndDisappear) {
   EXPECT_TRUE(Has(r.out, "- tcp 127.0.0.1:" + std::to_string(port) + " LISTEN")) << r.out;
 }
 
+// --watch's JSON lines carry ISO 8601 UTC times, as every other JSON time;
+// its table writes IPv6 addresses in brackets; --count alone is refused.
+TEST(Listening, WatchJsonTimesAreUtcAndIpv6AddressesAreBracketed) {
+  TestSocket v6(AF_INET6, SOCK_STREAM, "::1");
+  auto r = RunPortscope({"listening", "--watch", "0.1", "--count", "1", "--json"}, {{"TZ", "America/New_York"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string first = r.out.substr(0, r.out.find('\n'));
+  json j = json::parse(first);
+  const std::string time = j["time"].get<std::string>();
+  EXPECT_EQ(time.size(), 20u) << time;  // 2026-11-22T17:25:32Z
+  EXPECT_EQ(time[10], 'T') << time;
+  EXPECT_EQ(time.back(), 'Z') << time;
+  auto text = RunPortscope({"listening", "--watch", "0.1", "--count", "1"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Has(text.out, "= tcp [::1]:" + std::to_string(v6.port()) + " LISTEN")) << text.out;
+  auto count = RunPortscope({"listening", "--count", "2"});
+  EXPECT_EQ(count.exit_code, 2);
+  EXPECT_TRUE(Has(count.err, "--count needs --watch")) << count.err;
+}
+
 // (proto, local, remote, state, pids) as ss prints them.
 using Row = std::tuple<std::string, std::string, std::string, std::string, std::set<int>>;
 

@@ -24,13 +24,20 @@ using sockets::SocketEntry;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
-std::string Clock() {
+// The time of a --watch round: local time for people (the table), ISO 8601
+// UTC for programs (--json), as every other JSON time.
+std::string Clock(bool utc_iso) {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   tm t;
-  localtime_r(&ts.tv_sec, &t);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &t);
+  char buf[40];
+  if (utc_iso) {
+    gmtime_r(&ts.tv_sec, &t);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &t);
+  } else {
+    localtime_r(&ts.tv_sec, &t);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &t);
+  }
   return buf;
 }
 
@@ -124,6 +131,7 @@ int RunListening(const ListeningOptions& o, const registry::Registry& reg) {
   }
   const Style style = o.common.MakeStyle();
   if (o.watch_seconds <= 0) {
+    if (o.count != 0) return Fail(kExitUsage, "--count needs --watch SECONDS (it counts the rounds of --watch)");
     auto snap = sockets::TakeSnapshot(query);
     if (!snap.ok()) return Fail(kExitIo, snap.status().message());
     std::vector<const SocketEntry*> rows;
@@ -156,7 +164,7 @@ int RunListening(const ListeningOptions& o, const registry::Registry& reg) {
       now.emplace(k, SocketJson(*snap, s, reg));
       entries.emplace(k, &s);
     }
-    std::string stamp = Clock();
+    std::string stamp = Clock(o.common.json);
     std::string out;
     auto line = [&](char sign, const nlohmann::ordered_json& j, const char* event) {
       if (o.common.json) {
@@ -170,8 +178,10 @@ int RunListening(const ListeningOptions& o, const registry::Registry& reg) {
       std::string procs;
       for (const auto& p : j["processes"])
         procs += fmt::format(" {}/{}", p["pid"].get<int>(), EscapeForTerminal(p.value("name", "?")));
+      const std::string address = j["local_address"].get<std::string>();
       out += fmt::format("{} {} {} {}:{} {}{}\n", stamp, sign, j["proto"].get<std::string>(),
-                         j["local_address"].get<std::string>(), j["local_port"].get<int>(),
+                         address.find(':') != std::string::npos ? "[" + address + "]" : address,
+                         j["local_port"].get<int>(),
                          j["state"].get<std::string>(), procs.empty() ? " (no process)" : procs);
     };
     if (first) {
