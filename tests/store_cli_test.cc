@@ -379,6 +379,10 @@ TEST(StoreCliNoDatabase, DamagedOrForeignFilesAreRefusedClearly) {
   EXPECT_TRUE(Has(e.err, "no events in " + empty)) << e.err;
   auto rep = RunPortscope({"report", "--db", empty, "--json"});
   EXPECT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(RunPortscope({"alerts", "--db", empty}).exit_code, 1);
+  // Commands that only read leave it as it is: no schema, no WAL.
+  EXPECT_EQ(std::filesystem::file_size(empty), 0u);
+  EXPECT_FALSE(std::filesystem::exists(empty + "-wal"));
   std::filesystem::remove_all(dir);
 }
 

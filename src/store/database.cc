@@ -130,6 +130,14 @@ Status Database::Init() {
         "{} has schema version {}, newer than this portscope understands ({}); use a newer portscope",
         Esc(path_), id->user_version, schema::LatestVersion()));
 
+  // An empty file (a canary stopped before its first write) is an empty
+  // database, but queries never write to it: only the canary's write mode
+  // creates the schema in the file. A query gets an empty schema in memory.
+  if (fresh && !options_.write) {
+    if (Status s = conn_.Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX); !s.ok())
+      return s;
+    read_only_ = false;
+  }
   if (!read_only_ && fresh) {
     // Only possible before the first table and before the WAL switch writes
     // the header: lets retention give deleted pages back to the file system
