@@ -212,6 +212,18 @@ TEST(CanaryCli, BadInputIsAClearErrorNotACrash) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Has(r.out, "1 tcp (2244) and 4 udp (2244,40000-40002)")) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/c.db"));  // --check-config opens nothing
+  // As root, a --user it cannot become is refused before anything is made.
+  if (geteuid() == 0) {
+    const std::string port = std::to_string(testing::UnusedPort());
+    for (const char* user : {"root", "no-such-user-portscope"}) {
+      r = RunPortscope({"canary", "--bind", "127.0.0.1", "--ports", port, "--user", user, "--db", dir + "/u.db",
+                        "--json", dir + "/u.json"});
+      EXPECT_EQ(r.exit_code, 2) << user << ": " << r.err;
+      EXPECT_TRUE(Has(r.err, "--user: ")) << r.err;
+      EXPECT_FALSE(std::filesystem::exists(dir + "/u.db")) << user;
+      EXPECT_FALSE(std::filesystem::exists(dir + "/u.json")) << user;
+    }
+  }
 }
 
 TEST(CanaryCli, RetentionComesFromTheConfigAndFlags) {

@@ -37,6 +37,12 @@ Status ResolveUser(const std::string& user, uid_t* uid, gid_t* gid) {
 
 }  // namespace
 
+Status CheckUser(const std::string& user) {
+  uid_t uid;
+  gid_t gid;
+  return ResolveUser(user, &uid, &gid);
+}
+
 Status GiveToUser(const std::vector<std::string>& paths, const std::string& user) {
   if (geteuid() != 0) return Status::Ok();
   uid_t uid;

@@ -256,6 +256,9 @@ Result<Plan> MakePlan(const CanaryOptions& o, Settings settings, const registry:
   if (Status s = d.Validate(); !s.ok()) return s;
   p.db = c.db.empty() ? store::DefaultDatabasePath() : c.db;
   if (geteuid() == 0) p.user = c.user.empty() ? canary::DefaultUnprivilegedUser() : c.user;
+  // Before any file is made: a user it cannot become leaves nothing behind.
+  if (!p.user.empty())
+    if (Status s = canary::CheckUser(p.user); !s.ok()) return Status::InvalidArgument("--user: " + s.message());
   if (Status s = CheckHeld(p.listener, *snap); !s.ok()) return s;
   return p;
 }
