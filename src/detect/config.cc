@@ -16,6 +16,19 @@ T Clamp(T v, T lo, T hi) {
   return std::min(std::max(v, lo), hi);
 }
 
+// A duration in microseconds in the largest unit that states it exactly.
+std::string Duration(uint64_t us) {
+  struct Unit {
+    uint64_t us;
+    const char* name;
+  };
+  for (Unit u : {Unit{86'400'000'000, "d"}, Unit{3'600'000'000, "h"}, Unit{60'000'000, "min"}, Unit{1'000'000, "s"},
+                 Unit{1'000, "ms"}}) {
+    if (us != 0 && us % u.us == 0) return std::to_string(us / u.us) + " " + u.name;
+  }
+  return us == 0 ? "0 s" : std::to_string(us) + " us";
+}
+
 // One place for every bound, so Validate and Clamped cannot disagree: each
 // check either reports (validate) or repairs (clamp).
 class Checker {
@@ -25,7 +38,15 @@ class Checker {
   template <typename T>
   void Range(const char* name, T& v, T lo, T hi) {
     if (v >= lo && v <= hi) return;
-    Fail(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    // Times are microseconds inside, but given as durations (5s, 4h): the
+    // message says them the same way, under the name without "_us".
+    std::string_view n(name);
+    if (n.ends_with("_us")) {
+      const std::string shown(n.substr(0, n.size() - 3));
+      Fail(shown.c_str(), "must be between " + Duration(lo) + " and " + Duration(hi) + " (it is " + Duration(v) + ")");
+    } else {
+      Fail(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
     if (repair_) v = Clamp(v, lo, hi);
   }
   // A rule threshold: 0 (clause off) or 2..kEvidenceRing.

@@ -24,8 +24,15 @@ TEST(DetectConfig, OutOfBoundsFieldsAreNamedAndClamped) {
 
   c = Config{};
   c.slow.window_us = 10 * kHourUs;  // longer than sources are remembered
-  EXPECT_NE(c.Validate().message().find("source_idle_timeout_us"), std::string::npos);
+  // Times are said as durations, as they are given (10h, not 36000000000).
+  EXPECT_NE(c.Validate().message().find("source_idle_timeout must be between 10 h and 7 d (it is 4 h)"),
+            std::string::npos)
+      << c.Validate().message();
   EXPECT_TRUE(c.Clamped().Validate().ok());
+  c = Config{};
+  c.fast.window_us = 0;
+  EXPECT_NE(c.Validate().message().find("fast.window must be between 1 ms and 7 d (it is 0 s)"), std::string::npos)
+      << c.Validate().message();
 
   c = Config{};
   c.trw.theta1 = 0.9;
