@@ -357,6 +357,27 @@ TEST_F(DbTest, EachAssignmentsNotesAreUnderItsOwnLine) {
   EXPECT_EQ(r.out.find("\\x0a"), std::string::npos) << r.out;
 }
 
+// A row without a service name is shown with IANA's own words for it and
+// its dates, not only as "unassigned".
+TEST_F(DbTest, RowsWithoutAServiceKeepTheirWordsAndDates) {
+  std::string csv = Write("iana.csv", std::string(kHeader) + ",1008,udp,Possibly used by Sun Solaris????,,,,,,,,\n" +
+                                          ",585,,De-registered,,,,2006-04-25,,,,\"Use of 585 is not recommended, use 993 instead\"\n" +
+                                          ",0,tcp,Reserved,,,,2024-12-20,[RFC6335],,,\n" + ",4,tcp,Unassigned,,,,,,,,\n");
+  ASSERT_EQ(RunPortscope({"db", "import", csv}, env_).exit_code, 0);
+  const std::map<std::string, std::string> env{{"PORTSCOPE_DATA_DIR", env_["PORTSCOPE_DATA_DIR"]}, {"NO_COLOR", "1"}};
+  auto r = RunPortscope({"1008/udp"}, env);
+  EXPECT_TRUE(Has(r.out, "unassigned (listed without a service name)")) << r.out;
+  EXPECT_TRUE(Has(r.out, "IANA's row: Possibly used by Sun Solaris????")) << r.out;
+  r = RunPortscope({"585/tcp"}, env);
+  EXPECT_TRUE(Has(r.out, "IANA's row: De-registered, modified 2006-04-25")) << r.out;
+  EXPECT_TRUE(Has(r.out, "note: Use of 585 is not recommended, use 993 instead")) << r.out;
+  r = RunPortscope({"0/tcp"}, env);
+  EXPECT_TRUE(Has(r.out, "reference [RFC6335], modified 2024-12-20")) << r.out;
+  r = RunPortscope({"4/tcp"}, env);
+  EXPECT_TRUE(Has(r.out, "unassigned (listed as Unassigned)")) << r.out;
+  EXPECT_FALSE(Has(r.out, "IANA's row")) << r.out;
+}
+
 TEST_F(DbTest, ImportsNmapServices) {
   std::string nmap = Write("nmap-services", "# $Id: nmap-services 40000 2025-01-01 $\nnmsserver\t2244/tcp\t0.500000\t# x\n");
   auto r = RunPortscope({"db", "import", nmap}, env_);

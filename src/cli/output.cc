@@ -115,15 +115,20 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
     case IanaStatus::kReserved:
       w.Line("IANA", st.yellow("reserved") + " (not assigned to any service)", iana_tag);
       break;
-    case IanaStatus::kUnassigned:
+    case IanaStatus::kUnassigned: {
       // A copy that lists assignments only (Wireshark's) cannot tell
       // Unassigned from Reserved (port 0, 1024, de-assigned numbers): say so.
+      // A listed row may say more than "Unassigned" (1008/udp: "Possibly used
+      // by Sun Solaris????"): its words are shown below.
+      bool plain = true;
+      for (const auto& s : f.iana) plain = plain && (s.description.empty() || s.description == "Unassigned");
       w.Line("IANA",
-             st.yellow("unassigned") + (f.unassigned_listed
-                                            ? " (listed as Unassigned)"
-                                            : " (not listed: no assignment; IANA may list it as Reserved)"),
+             st.yellow("unassigned") + (!f.unassigned_listed ? " (not listed: no assignment; IANA may list it as Reserved)"
+                                        : plain              ? " (listed as Unassigned)"
+                                                             : " (listed without a service name)"),
              iana_tag);
       break;
+    }
     case IanaStatus::kUnknown:
       w.Line("IANA", "unknown: no IANA data loaded (portscope db import FILE)");
       break;
@@ -133,6 +138,20 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
     if (f.iana_status == IanaStatus::kAssigned && s.status == EntryStatus::kAssigned) continue;
     if (s.status != EntryStatus::kAssigned && s.port_lo != s.port_hi && f.unassigned_listed)
       w.More(fmt::format("row covers {}", Ports(s.port_lo, s.port_hi)));
+    // IANA's own words for a row without a service, when they say more than
+    // its status ("De-registered", "Possibly used by ..."), and its reference
+    // and dates, as an assignment's are shown.
+    if (s.status != EntryStatus::kAssigned) {
+      std::vector<std::string> details;
+      if (!s.description.empty() && s.description != "Unassigned" && s.description != "Reserved")
+        details.push_back("IANA's row: " + Safe(s.description));
+      if (!s.reference.empty()) details.push_back("reference " + Safe(s.reference));
+      if (!s.registered.empty()) details.push_back("registered " + Safe(s.registered));
+      if (!s.modified.empty()) details.push_back("modified " + Safe(s.modified));
+      std::string joined;
+      for (const auto& d : details) joined += (joined.empty() ? "" : ", ") + d;
+      if (!joined.empty()) w.More(joined);
+    }
     note(s.notes);
     if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
   }
