@@ -376,6 +376,11 @@ TEST_F(DbTest, RowsWithoutAServiceKeepTheirWordsAndDates) {
   r = RunPortscope({"4/tcp"}, env);
   EXPECT_TRUE(Has(r.out, "unassigned (listed as Unassigned)")) << r.out;
   EXPECT_FALSE(Has(r.out, "IANA's row")) << r.out;
+  // In JSON a row without a service has a null name (docs/json.md: what a
+  // source does not give is null, not "").
+  json j = json::parse(RunPortscope({"--json", "1008/udp"}, env).out);
+  EXPECT_TRUE(j[0]["iana"]["services"][0]["name"].is_null()) << j.dump();
+  EXPECT_EQ(j[0]["iana"]["services"][0]["description"], "Possibly used by Sun Solaris????");
 }
 
 TEST_F(DbTest, ImportsNmapServices) {

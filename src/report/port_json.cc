@@ -31,8 +31,9 @@ nlohmann::ordered_json SourceJson(const LayerView* l) {
   nlohmann::ordered_json j;
   j["kind"] = registry::SourceKindKey(l->kind);
   j["name"] = l->name;
-  j["version"] = l->version;
-  j["date"] = l->date;
+  // What a source does not say is null (docs/json.md), not "".
+  j["version"] = l->version.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l->version);
+  j["date"] = l->date.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l->date);
   return j;
 }
 
@@ -52,10 +53,10 @@ nlohmann::ordered_json PortJson(const PortFacts& f) {
   ordered_json services = ordered_json::array();
   for (const auto& s : f.iana) {
     ordered_json o;
-    o["name"] = s.name;
+    o["name"] = opt(s.name);  // null for a row without a service (Reserved, Unassigned)
     o["status"] = registry::EntryStatusKey(s.status);
     o["ports"] = Ports(s.port_lo, s.port_hi);
-    o["description"] = s.description;
+    o["description"] = opt(s.description);
     o["assignee"] = opt(s.assignee);
     o["contact"] = opt(s.contact);
     o["reference"] = opt(s.reference);
