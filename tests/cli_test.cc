@@ -170,6 +170,7 @@ TEST(Cli, BadInputIsOneClearMessageAndExit2) {
       {{"-"}, "", "no ports on stdin"},
       {{"-"}, "\n  \n# only comments\n", "no ports on stdin"},
       {{"page", "22,80"}, "", "one port number"},
+      {{"page", "22/tcp"}, "", "`page` takes a port without a protocol (its page covers them all): `portscope page 22`"},
       {{"search", "--proto", "xyz", "http"}, "", "unknown protocol 'xyz'"},
       {{"search", "--limit", "0", "http"}, "", "--limit"},
       {{"info"}, "", "ports is required"},

@@ -372,6 +372,19 @@ TEST(Listening, AllMatchesSsSocketForSocketOverTheFixture) {
 namespace portscope {
 namespace {
 
+// In a namespace with no sockets at all, `listening` finds nothing: exit 1,
+// as `who` for a port nobody holds (README: 1 is "nothing found").
+TEST(Listening, NothingListeningIsExit1) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (ip netns); CI runs it as root";
+  const std::string ns = "ps-empty-" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("ip netns add " + ns).c_str()), 0);
+  const std::string cmd = "ip netns exec " + ns + " " + PORTSCOPE_BINARY + " listening >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::system(("ip netns del " + ns).c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+}
+
 // A listener inside a network namespace this test creates: found with
 // --all-netns, labelled with that namespace, and not without the flag.
 TEST(Listening, AllNetnsFindsAListenerInAnotherNamespace) {

@@ -44,7 +44,11 @@ using registry::Registry;
 int RunPage(const Common& common, const std::string& arg, size_t width) {
   auto q = ParsePortSpec(arg);
   if (!q.ok()) return Fail(kExitUsage, q.status().message());
-  if (q->size() != 1 || q->front().lo != q->front().hi || q->front().proto)
+  if (q->size() == 1 && q->front().lo == q->front().hi && q->front().proto)
+    return Fail(kExitUsage, fmt::format("`page` takes a port without a protocol (its page covers them all): "
+                                        "`portscope page {}`",
+                                        q->front().lo));
+  if (q->size() != 1 || q->front().lo != q->front().hi)
     return Fail(kExitUsage, "`page` takes one port number, e.g. `portscope page 2244`");
   LoadedRegistry loaded;
   const Registry& reg = loaded.get();

@@ -143,7 +143,8 @@ int RunListening(const ListeningOptions& o, const registry::Registry& reg) {
       Print(RenderSocketTable(*snap, rows, reg, style, o.all_netns));
     }
     if (std::string note = PrivilegeNote(*snap); !note.empty()) Note(note);
-    return kExitOk;
+    // As `who` for a port nobody holds: 1 is "nothing found" (README).
+    return rows.empty() ? kExitNotFound : kExitOk;
   }
 
   // --watch: print what appears and disappears between rounds, until a
