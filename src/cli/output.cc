@@ -89,6 +89,20 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
       first = false;
     }
   };
+  // A row's details line (`lead`, then its reference and dates), its notes
+  // and what it says of unauthorized use.
+  auto row_details = [&](const auto& s, const std::string& lead) {
+    std::string joined = lead;
+    auto add = [&joined](std::string_view label, std::string_view value) {
+      if (!value.empty()) joined += (joined.empty() ? "" : ", ") + std::string(label) + " " + Safe(value);
+    };
+    add("reference", s.reference);
+    add("registered", s.registered);
+    add("modified", s.modified);
+    if (!joined.empty()) w.More(joined);
+    note(s.notes);
+    if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
+  };
   switch (f.iana_status) {
     case IanaStatus::kAssigned:
       for (const auto& s : f.iana) {
@@ -98,18 +112,9 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
         if (s.port_lo != s.port_hi) head += fmt::format(" (range {})", Ports(s.port_lo, s.port_hi));
         if (s.historic()) head += " " + st.yellow("(historic)");
         w.Line("IANA", head, iana_tag);
-        std::vector<std::string> details;
-        if (!s.assignee.empty()) details.push_back("assignee " + Safe(s.assignee));
-        if (!s.reference.empty()) details.push_back("reference " + Safe(s.reference));
-        if (!s.registered.empty()) details.push_back("registered " + Safe(s.registered));
-        if (!s.modified.empty()) details.push_back("modified " + Safe(s.modified));
-        std::string joined;
-        for (const auto& d : details) joined += (joined.empty() ? "" : ", ") + d;
-        if (!joined.empty()) w.More(joined);
         // Each row's own notes under it: a port with several assignments
         // (80/tcp: http, www, www-http) has notes that belong to one of them.
-        note(s.notes);
-        if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
+        row_details(s, s.assignee.empty() ? "" : "assignee " + Safe(s.assignee));
       }
       break;
     case IanaStatus::kReserved:
@@ -141,19 +146,9 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
     // IANA's own words for a row without a service, when they say more than
     // its status ("De-registered", "Possibly used by ..."), and its reference
     // and dates, as an assignment's are shown.
-    if (s.status != EntryStatus::kAssigned) {
-      std::vector<std::string> details;
-      if (!s.description.empty() && s.description != "Unassigned" && s.description != "Reserved")
-        details.push_back("IANA's row: " + Safe(s.description));
-      if (!s.reference.empty()) details.push_back("reference " + Safe(s.reference));
-      if (!s.registered.empty()) details.push_back("registered " + Safe(s.registered));
-      if (!s.modified.empty()) details.push_back("modified " + Safe(s.modified));
-      std::string joined;
-      for (const auto& d : details) joined += (joined.empty() ? "" : ", ") + d;
-      if (!joined.empty()) w.More(joined);
-    }
-    note(s.notes);
-    if (!s.unauthorized.empty()) w.More(st.red("unauthorized use reported: ") + Safe(s.unauthorized));
+    const bool says_more = s.status != EntryStatus::kAssigned && !s.description.empty() &&
+                           s.description != "Unassigned" && s.description != "Reserved";
+    row_details(s, says_more ? "IANA's row: " + Safe(s.description) : "");
   }
   if (f.iana_source && f.iana_status == IanaStatus::kAssigned &&
       f.iana_source->name.find("Wireshark") != std::string_view::npos)
