@@ -343,6 +343,9 @@ TEST_F(DbTest, EachAssignmentsNotesAreUnderItsOwnLine) {
   auto r = RunPortscope({"80/tcp"}, {{"PORTSCOPE_DATA_DIR", env_["PORTSCOPE_DATA_DIR"]}, {"NO_COLOR", "1"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const size_t http = r.out.find("assigned: http -");
+  // The contact, where it is not the assignee, as --json has it.
+  EXPECT_TRUE(Has(r.out, "assignee [IESG], contact [IETF_Chair], reference [RFC9110], modified 2021-10-01")) << r.out;
+  EXPECT_TRUE(Has(r.out, "assignee [Tim_Berners_Lee]\n")) << r.out;
   const size_t txt = r.out.find("note: Defined TXT keys: u=<username>");
   const size_t www = r.out.find("assigned: www -");
   const size_t dup = r.out.find("note: A duplicate of \"http\".");

@@ -114,7 +114,11 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
         w.Line("IANA", head, iana_tag);
         // Each row's own notes under it: a port with several assignments
         // (80/tcp: http, www, www-http) has notes that belong to one of them.
-        row_details(s, s.assignee.empty() ? "" : "assignee " + Safe(s.assignee));
+        // The contact when it is not the assignee (http: [IESG], contact [IETF_Chair]).
+        std::string who = s.assignee.empty() ? "" : "assignee " + Safe(s.assignee);
+        if (!s.contact.empty() && s.contact != s.assignee)
+          who += (who.empty() ? "" : ", ") + std::string("contact ") + Safe(s.contact);
+        row_details(s, who);
       }
       break;
     case IanaStatus::kReserved:
