@@ -346,5 +346,30 @@ TEST(Records, PacketEventsAreNamedAfterTheirFlags) {
   EXPECT_EQ(PacketToEvent(p, "s1", 16).action, "datagram");
 }
 
+// `events --kind` accepts the actions in store::kEventActions: every action
+// an event can be written with must be there.
+TEST(Records, EveryActionWrittenIsOneEventsKindAccepts) {
+  auto known = [](const std::string& a) {
+    return std::find(std::begin(store::kEventActions), std::end(store::kEventActions), a) !=
+           std::end(store::kEventActions);
+  };
+  packet::Probe p;
+  p.src = *IpAddress::Parse("203.0.113.9");
+  p.dst = *IpAddress::Parse("192.0.2.1");
+  p.transport = packet::Transport::kTcp;
+  for (int flags = 0; flags < 256; ++flags) {
+    p.tcp_flags = static_cast<uint8_t>(flags);
+    EXPECT_TRUE(known(PacketToEvent(p, "s1", 16).action)) << PacketToEvent(p, "s1", 16).action;
+  }
+  p.transport = packet::Transport::kUdp;
+  EXPECT_TRUE(known(PacketToEvent(p, "s1", 16).action));
+  Observation o;
+  o.proto = registry::Proto::kTcp;
+  EXPECT_TRUE(known(ObservationToEvent(o, "s1").action));
+  o.proto = registry::Proto::kUdp;
+  EXPECT_TRUE(known(ObservationToEvent(o, "s1").action));
+  EXPECT_TRUE(known(std::string(store::kSummaryAction)));
+}
+
 }  // namespace
 }  // namespace portscope::canary

@@ -31,10 +31,11 @@ Status DropPrivileges(const DropTo& to);
 /// ones are skipped) owned by `user` and its group, so that it can go on
 /// writing them (the database, its -wal and -shm, a directory portscope
 /// created for them). No-op (Ok) when not running as root.
+Status GiveToUser(const std::vector<std::string>& paths, const std::string& user);
+
 /// Whether `user` (a name or a uid) exists and is not root: what
 /// DropPrivileges will need, checked before anything is opened or created.
 Status CheckUser(const std::string& user);
-Status GiveToUser(const std::vector<std::string>& paths, const std::string& user);
 
 /// The user to drop to when none was named: "nobody".
 std::string DefaultUnprivilegedUser();

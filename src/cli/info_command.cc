@@ -178,7 +178,10 @@ void HoistSubcommand(std::vector<std::string>& args) {
       ++i;  // its value
       continue;
     }
-    if (i > 1 && IsSubcommand(a)) std::rotate(args.begin() + 1, args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 1);
+    if (i > 1 && IsSubcommand(a)) {
+      const auto at = args.begin() + static_cast<std::ptrdiff_t>(i);
+      std::rotate(args.begin() + 1, at, at + 1);
+    }
     return;
   }
 }

@@ -34,11 +34,11 @@ int RunInfo(const Common& common, const std::vector<std::string>& args);
 /// The names of portscope's subcommands (anything else first is a port).
 bool IsSubcommand(std::string_view a);
 
-/// argv names no subcommand nor --help/--version: it means `portscope info ...`.
 /// `portscope --json who 2244` means `portscope who --json 2244`: the
 /// options every command takes (--json, --color) may come before the
 /// command's name, which is moved to the front.
 void HoistSubcommand(std::vector<std::string>& args);
+/// argv names no subcommand nor --help/--version: it means `portscope info ...`.
 bool ImpliesInfo(const std::vector<std::string>& args);
 
 /// `portscope PORT... [--json] [--color WHEN]` run directly: the exit code,

@@ -112,9 +112,10 @@ std::string RenderCard(const PortFacts& f, const Style& st, const std::string& h
         if (s.port_lo != s.port_hi) head += fmt::format(" (range {})", Ports(s.port_lo, s.port_hi));
         if (s.historic()) head += " " + st.yellow("(historic)");
         w.Line("IANA", head, iana_tag);
-        // Each row's own notes under it: a port with several assignments
-        // (80/tcp: http, www, www-http) has notes that belong to one of them.
-        // The contact when it is not the assignee (http: [IESG], contact [IETF_Chair]).
+        // The contact when it is not the assignee (http: [IESG], contact
+        // [IETF_Chair]). Each row's own notes go under it: a port with several
+        // assignments (80/tcp: http, www, www-http) has notes that belong to
+        // one of them.
         std::string who = s.assignee.empty() ? "" : "assignee " + Safe(s.assignee);
         if (!s.contact.empty() && s.contact != s.assignee)
           who += (who.empty() ? "" : ", ") + std::string("contact ") + Safe(s.contact);

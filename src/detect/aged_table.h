@@ -51,7 +51,6 @@ struct AgedLinks {
   uint32_t next = kNoSlot;
   uint32_t hash_lo = 0;  // low 32 bits of the entry's hash (AgedTable)
   uint8_t list = 0;
-  uint8_t spare = 0;
   uint16_t user = 0;  // the entry's own (the containers never touch it): what would otherwise be padding
 };
 

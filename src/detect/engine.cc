@@ -5,23 +5,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace portscope::detect {
 
 namespace {
 
-// Two 8-byte loads, no byte-by-byte assembly: this runs twice per probe.
 bool Ignorable(const IpAddress& a) {
-  uint64_t hi;
-  uint64_t lo;
-  std::memcpy(&hi, a.bytes().data(), 8);
-  std::memcpy(&lo, a.bytes().data() + 8, 8);
-  if (hi == 0 && static_cast<uint32_t>(lo) == 0xffff0000u) {  // ::ffff:0:0/96 (little-endian loads)
-    const uint32_t v = static_cast<uint32_t>(lo >> 32);        // the IPv4 address, first byte lowest
-    return v == 0 || (v & 0xf0) == 0xe0 || v == 0xffffffffu;   // unspecified, multicast, limited broadcast
+  if (IsV4(a)) {
+    const uint32_t v = V4Bits(a);
+    return v == 0 || (v >> 28) == 0xe || v == 0xffffffffu;  // unspecified, multicast, limited broadcast
   }
-  return (hi & 0xff) == 0xff || (hi | lo) == 0;  // IPv6 multicast, ::
+  return a.bytes()[0] == 0xff || a.is_unspecified();  // IPv6 multicast, ::
 }
 
 }  // namespace

@@ -216,6 +216,11 @@ class Engine {
   }
   bool TrwActive() const { return trw_active_; }
   void UpdateTrwActive();
+  // A target host's key in evidence and scan records: the IPv4 address, or
+  // 32 bits of the keyed hash of an IPv6 one.
+  uint32_t HostKey(const IpAddress& host) const {
+    return IsV4(host) ? V4Bits(host) : static_cast<uint32_t>(hash_.Address(host) >> 32);
+  }
   EvidenceItem MakeEvidence(const IpAddress& host, uint16_t port, uint8_t proto, ProbeClass cls,
                             uint64_t time_us) const;
 

@@ -180,7 +180,7 @@ void Engine::NoteAnsweredTarget(const FlowState& f) {
   const uint32_t source = KnownSource(f);
   if (source == kNoSlot || sources_[source].scan == kNoSlot) return;
   ScanRecord& r = scan_records_[sources_[source].scan];
-  const uint32_t key = IsV4(f.resp) ? V4Bits(f.resp) : static_cast<uint32_t>(hash_.Address(f.resp) >> 32);
+  const uint32_t key = HostKey(f.resp);
   if (!HasHost(r, key) && !HasPort(r, f.resp_port)) return;
   AddTarget(r, key, &f.resp, f.resp_port);
   r.dirty = true;

@@ -127,12 +127,8 @@ EvidenceItem Engine::MakeEvidence(const IpAddress& host, uint16_t port, uint8_t 
   e.port = port;
   e.proto = proto;
   e.cls = static_cast<uint8_t>(cls);
-  if (IsV4(host)) {
-    e.host_key = V4Bits(host);
-  } else {
-    e.host_key = static_cast<uint32_t>(hash_.Address(host) >> 32);
-    e.proto |= kHostIsV6;
-  }
+  e.host_key = HostKey(host);
+  if (!IsV4(host)) e.proto |= kHostIsV6;
   return e;
 }
 
@@ -231,8 +227,7 @@ void Engine::WatchedTouch(uint32_t source, const packet::Probe& p, ProbeClass cl
   // engine, a normal exchange), and nobody should be using the port at all.
   // Evidence about watched ports is not counted again (AddSourceEvidence).
   ++r.class_counts[static_cast<int>(cls)];
-  const uint32_t key = IsV4(p.dst) ? V4Bits(p.dst) : static_cast<uint32_t>(hash_.Address(p.dst) >> 32);
-  AddTarget(r, key, &p.dst, p.dport);
+  AddTarget(r, HostKey(p.dst), &p.dst, p.dport);
   r.dirty = true;
   if (opened) Announce(scan, sink);
 }

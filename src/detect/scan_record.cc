@@ -15,6 +15,18 @@ static_assert((kHostSetMask & (kHostSetMask + 1)) == 0, "host set size must be a
 static_assert(kScanHllRegisters == 256, "the sketch indexes registers by one byte");
 static_assert(kHostChunk * 64 == 2 * kScanExactHosts, "one host_chunks bit per chunk");
 
+constexpr uint32_t kNoHostSlot = 0xffffffffu;
+
+// The host set's slot holding `key` (non-zero), or the empty slot ending its
+// probe run, or kNoHostSlot past kMaxProbeDistance.
+uint32_t HostSlot(const ScanRecord& r, uint32_t key) {
+  uint32_t i = static_cast<uint32_t>(Mix64(key ^ r.secret)) & kHostSetMask;
+  for (uint32_t d = 0; d < kMaxProbeDistance; ++d, i = (i + 1) & kHostSetMask) {
+    if (r.host_set[i] == key || r.host_set[i] == 0) return i;
+  }
+  return kNoHostSlot;
+}
+
 // Returns true when the key was not in the set; sets `overflow` when it could
 // not tell (the set is full or the probe run too long).
 bool InsertHost(ScanRecord& r, uint32_t key, bool& overflow) {
@@ -24,18 +36,15 @@ bool InsertHost(ScanRecord& r, uint32_t key, bool& overflow) {
     r.zero_key_seen = true;
     return added;
   }
-  uint32_t i = static_cast<uint32_t>(Mix64(key ^ r.secret)) & kHostSetMask;
-  for (uint32_t d = 0; d < kMaxProbeDistance; ++d, i = (i + 1) & kHostSetMask) {
-    if (r.host_set[i] == key) return false;
-    if (r.host_set[i] == 0) {
-      if (r.hosts_count >= kScanExactHosts) break;
-      r.host_set[i] = key;
-      r.host_chunks |= uint64_t{1} << (i / kHostChunk);
-      return true;
-    }
+  const uint32_t i = HostSlot(r, key);
+  if (i != kNoHostSlot && r.host_set[i] == key) return false;
+  if (i == kNoHostSlot || r.hosts_count >= kScanExactHosts) {
+    overflow = true;
+    return false;
   }
-  overflow = true;
-  return false;
+  r.host_set[i] = key;
+  r.host_chunks |= uint64_t{1} << (i / kHostChunk);
+  return true;
 }
 
 // One host into the HyperLogLog sketch (used once the exact set is full).
@@ -157,12 +166,8 @@ bool HasPort(const ScanRecord& r, uint16_t port) { return (r.port_bits[port >> 6
 
 bool HasHost(const ScanRecord& r, uint32_t host_key) {
   if (host_key == 0) return r.zero_key_seen;
-  uint32_t i = static_cast<uint32_t>(Mix64(host_key ^ r.secret)) & kHostSetMask;
-  for (uint32_t d = 0; d < kMaxProbeDistance; ++d, i = (i + 1) & kHostSetMask) {
-    if (r.host_set[i] == host_key) return true;
-    if (r.host_set[i] == 0) return false;
-  }
-  return false;
+  const uint32_t i = HostSlot(r, host_key);
+  return i != kNoHostSlot && r.host_set[i] == host_key;
 }
 
 uint32_t EstimateHosts(const ScanRecord& r) {

@@ -54,12 +54,11 @@ Result<store::EventQuery> ParseEventFilters(const FilterText& f, uint64_t now_us
   store::EventQuery q;
   if (Status st = ParseCommon(f, now_us, n, &q); !st.ok()) return st;
   if (!f.kind.empty()) {
-    // Every action the canary records (canary/records.cc): a word outside
-    // them is a typo, not a filter that happens to match nothing.
-    static constexpr std::string_view kActions[] = {"connect", "datagram", "syn", "fin",  "null",   "xmas",
-                                                    "ack",     "maimon",   "tcp", "summary"};
+    // A word outside the actions the canary records is a typo, not a
+    // filter that happens to match nothing.
     std::string action = ToLower(std::string(Trim(f.kind)));
-    if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions))
+    if (std::find(std::begin(store::kEventActions), std::end(store::kEventActions), action) ==
+        std::end(store::kEventActions))
       return Bad(n, "kind",
                  fmt::format("'{}' is not an action (connect, datagram, syn, fin, null, xmas, ack, maimon, tcp, summary)",
                              EscapeForTerminal(f.kind.substr(0, 40))));

@@ -23,6 +23,11 @@ std::optional<Transport> ParseTransport(std::string_view name);
 
 /// The action of a summary row.
 inline constexpr std::string_view kSummaryAction = "summary";
+/// Every action the canary records (canary/records.cc): a connection, a
+/// datagram, a packet named after its TCP flags (detect's probe classes,
+/// "tcp" for other combinations), a summary row.
+inline constexpr std::string_view kEventActions[] = {"connect", "datagram", "syn", "fin",  "null",
+                                                     "xmas",    "ack",      "maimon", "tcp", kSummaryAction};
 
 /// One probe as stored, or (action == kSummaryAction) the probes of one source
 /// in one budget interval that were counted but not stored one by one.
